@@ -1,0 +1,286 @@
+#include "core/engine.hpp"
+
+#include "core/db.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+#include <stdexcept>
+
+namespace rigd::core {
+
+Engine::Engine(std::size_t command_capacity, std::size_t retire_capacity)
+    : commands_(command_capacity), retired_(retire_capacity), chain_(std::make_unique<AmplifierChain>()) {
+    master_gain_.snap(1.0f);
+    mute_gain_.snap(1.0f);
+    rig_wet_.snap(1.0f);
+}
+
+Engine::~Engine() {
+    // Not on the RT thread: whatever is still in flight is ours to delete.
+    while (auto c = commands_.try_pop()) {
+        delete c->fresh;
+        delete c->chain;
+    }
+    if (has_deferred_) {
+        delete deferred_.fresh;
+        delete deferred_.chain;
+    }
+    flush_retired();
+    while (auto r = retired_.try_pop()) {
+        delete *r;
+    }
+    for (std::size_t i = 0; i < retire_backlog_count_; ++i) {
+        delete retire_backlog_[i];
+    }
+}
+
+void Engine::prepare(const ProcessSpec& spec, std::unique_ptr<AmplifierChain> chain) {
+    if (spec.max_block_size == 0 || !(spec.sample_rate_hz > 0.0)) {
+        throw std::invalid_argument("Engine::prepare: sample rate and block size must be positive");
+    }
+    spec_ = spec;
+    if (!chain) {
+        chain = std::make_unique<AmplifierChain>();
+    }
+    if (!chain->is_prepared() || chain->spec() != spec) {
+        chain->prepare(spec);
+    }
+    chain_ = std::move(chain);
+    work_.assign(spec.max_block_size, 0.0f);
+    dry_.assign(spec.max_block_size, 0.0f);
+    alt_.assign(spec.max_block_size, 0.0f);
+    chain_fade_step_ = static_cast<float>(1.0 / std::max(1.0, kChainFadeMs * 0.001 * spec.sample_rate_hz));
+    // Keep the current master settings across a re-prepare.
+    const float master = master_gain_.target();
+    const float mute = mute_gain_.target();
+    const float wet = rig_wet_.target();
+    master_gain_.prepare(spec.sample_rate_hz, kMasterRampMs);
+    mute_gain_.prepare(spec.sample_rate_hz, kMasterRampMs);
+    rig_wet_.prepare(spec.sample_rate_hz, AmplifierChain::kRampMs);
+    master_gain_.snap(master);
+    mute_gain_.snap(mute);
+    rig_wet_.snap(wet);
+}
+
+bool Engine::try_send(const Command& command) noexcept { return commands_.try_push(command); }
+
+std::unique_ptr<Retirable> Engine::try_pop_retired() noexcept {
+    auto r = retired_.try_pop();
+    return r ? std::unique_ptr<Retirable>(*r) : nullptr;
+}
+
+bool Engine::is_idle() const noexcept {
+    return !next_chain_ && !has_deferred_ && chain_->is_idle() && !master_gain_.is_smoothing() &&
+           !mute_gain_.is_smoothing() && !rig_wet_.is_smoothing() && commands_.size_approx() == 0;
+}
+
+void Engine::retire(Retirable* object) noexcept {
+    if (object == nullptr) {
+        return;
+    }
+    if (retired_.try_push(object)) {
+        return;
+    }
+    if (retire_backlog_count_ < retire_backlog_.size()) {
+        retire_backlog_[retire_backlog_count_++] = object;
+        return;
+    }
+    // The control side stopped draining: leak rather than free here.
+    counters_.retire_overflow.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Engine::flush_retired() noexcept {
+    while (retire_backlog_count_ > 0 && retired_.try_push(retire_backlog_[retire_backlog_count_ - 1])) {
+        --retire_backlog_count_;
+    }
+    for (AmplifierChain* c : {chain_.get(), next_chain_.get()}) {
+        if (c == nullptr) {
+            continue;
+        }
+        while (Stage* s = c->pop_retired()) {
+            retire(s);
+        }
+    }
+}
+
+Engine::Outcome Engine::apply(const Command& c) noexcept {
+    // Structural edits go to the newest chain: the one the control side sees.
+    AmplifierChain& newest = next_chain_ ? *next_chain_ : *chain_;
+    auto owning = [](Stage* s) { return std::unique_ptr<Stage>(s); };
+    switch (c.type) {
+    case Command::Type::set_param:
+        if (newest.try_set_param(c.stage, c.index, c.value) ||
+            chain_->try_set_param(c.stage, c.index, c.value)) {
+            return Outcome::applied;
+        }
+        return Outcome::rejected;
+    case Command::Type::set_bypass:
+        return newest.try_set_bypass(c.stage, c.value != 0.0f) ? Outcome::applied : Outcome::rejected;
+    case Command::Type::insert_stage: {
+        auto fresh = owning(c.fresh);
+        if (newest.try_insert(c.index, fresh, c.value != 0.0f)) {
+            return Outcome::applied;
+        }
+        retire(fresh.release());
+        return Outcome::rejected;
+    }
+    case Command::Type::remove_stage:
+        return newest.try_remove(c.stage) ? Outcome::applied : Outcome::rejected;
+    case Command::Type::move_stage:
+        return newest.try_move(c.stage, c.index) ? Outcome::applied : Outcome::rejected;
+    case Command::Type::replace_stage: {
+        auto fresh = owning(c.fresh);
+        if (newest.try_replace(c.stage, fresh)) {
+            return Outcome::applied;
+        }
+        if (newest.contains(c.stage)) {
+            (void)fresh.release(); // still owned by the deferred command
+            return Outcome::deferred;
+        }
+        retire(fresh.release());
+        return Outcome::rejected;
+    }
+    case Command::Type::swap_chain:
+        if (next_chain_) {
+            return Outcome::deferred; // one fade at a time; order is kept
+        }
+        next_chain_.reset(c.chain);
+        chain_fade_ = 0.0f;
+        return Outcome::applied;
+    case Command::Type::set_master_db: {
+        const float db = std::clamp(std::isfinite(c.value) ? c.value : 0.0f, -120.0f, 24.0f);
+        master_gain_.set_target(db <= -120.0f ? 0.0f : db_to_gain(db));
+        return Outcome::applied;
+    }
+    case Command::Type::set_mute:
+        mute_gain_.set_target(c.value != 0.0f ? 0.0f : 1.0f);
+        return Outcome::applied;
+    case Command::Type::set_rig_bypass:
+        rig_wet_.set_target(c.value != 0.0f ? 0.0f : 1.0f);
+        return Outcome::applied;
+    }
+    return Outcome::rejected;
+}
+
+void Engine::drain_commands() noexcept {
+    for (std::size_t n = 0; n < kMaxCommandsPerPeriod; ++n) {
+        Command c;
+        if (has_deferred_) {
+            c = deferred_;
+            has_deferred_ = false;
+        } else if (auto popped = commands_.try_pop()) {
+            c = *popped;
+        } else {
+            return;
+        }
+        switch (apply(c)) {
+        case Outcome::applied:
+            counters_.commands_applied.fetch_add(1, std::memory_order_relaxed);
+            break;
+        case Outcome::rejected:
+            counters_.commands_rejected.fetch_add(1, std::memory_order_relaxed);
+            break;
+        case Outcome::deferred:
+            // Keep order: nothing behind it runs before it.
+            deferred_ = c;
+            has_deferred_ = true;
+            counters_.commands_deferred.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+    }
+}
+
+void Engine::process(std::span<const float> in, std::span<float> out_l, std::span<float> out_r) noexcept {
+    counters_.periods.fetch_add(1, std::memory_order_relaxed);
+    drain_commands();
+    if (counters_.meter_reset.exchange(false, std::memory_order_acq_rel)) {
+        peak_in_ = 0.0f;
+        peak_out_ = 0.0f;
+    }
+    const std::size_t n = std::min({in.size(), out_l.size(), out_r.size()});
+    const std::size_t max = spec_.max_block_size;
+    for (std::size_t done = 0; done < n; done += max) {
+        const std::size_t len = std::min(max, n - done);
+        process_chunk(in.subspan(done, len), out_l.subspan(done, len));
+    }
+    if (out_r.data() != out_l.data()) {
+        std::copy_n(out_l.begin(), n, out_r.begin());
+    }
+    std::uint64_t bad = chain_->take_nonfinite_resets();
+    if (next_chain_) {
+        bad += next_chain_->take_nonfinite_resets();
+    }
+    if (bad != 0) {
+        counters_.nonfinite_stage.fetch_add(bad, std::memory_order_relaxed);
+    }
+    counters_.peak_in.store(peak_in_, std::memory_order_relaxed);
+    counters_.peak_out.store(peak_out_, std::memory_order_relaxed);
+    flush_retired();
+}
+
+void Engine::process_chunk(std::span<const float> in, std::span<float> out) noexcept {
+    const std::size_t n = in.size();
+    const std::span<float> work(work_.data(), n);
+    std::uint64_t bad_in = 0;
+    float peak_in = peak_in_;
+    for (std::size_t k = 0; k < n; ++k) {
+        float x = in[k];
+        if (!std::isfinite(x)) {
+            x = 0.0f;
+            ++bad_in;
+        }
+        peak_in = std::max(peak_in, std::fabs(x));
+        work[k] = x;
+        dry_[k] = x;
+    }
+    peak_in_ = peak_in;
+    if (bad_in != 0) {
+        counters_.nonfinite_input.fetch_add(bad_in, std::memory_order_relaxed);
+    }
+
+    chain_->process_block(work);
+    if (next_chain_) {
+        const std::span<float> alt(alt_.data(), n);
+        std::copy_n(dry_.begin(), n, alt.begin());
+        next_chain_->process_block(alt);
+        // Equal-power fade: the two chains are different sounds (uncorrelated).
+        float fade = chain_fade_;
+        constexpr float kHalfPi = std::numbers::pi_v<float> / 2.0f;
+        for (std::size_t k = 0; k < n; ++k) {
+            const float theta = fade * kHalfPi;
+            work[k] = std::cos(theta) * work[k] + std::sin(theta) * alt[k];
+            fade = std::min(1.0f, fade + chain_fade_step_);
+        }
+        chain_fade_ = fade;
+        if (fade >= 1.0f) {
+            while (Stage* s = chain_->pop_retired()) {
+                retire(s);
+            }
+            retire(chain_.release());
+            chain_ = std::move(next_chain_);
+        }
+    }
+
+    float peak_out = peak_out_;
+    const bool steady = !master_gain_.is_smoothing() && !mute_gain_.is_smoothing() &&
+                        !rig_wet_.is_smoothing() && rig_wet_.current() == 1.0f;
+    if (steady) {
+        const float g = master_gain_.current() * mute_gain_.current();
+        for (std::size_t k = 0; k < n; ++k) {
+            const float y = work[k] * g;
+            out[k] = y;
+            peak_out = std::max(peak_out, std::fabs(y));
+        }
+    } else {
+        for (std::size_t k = 0; k < n; ++k) {
+            const float wet = rig_wet_.next();
+            const float y = (dry_[k] + wet * (work[k] - dry_[k])) * master_gain_.next() * mute_gain_.next();
+            out[k] = y;
+            peak_out = std::max(peak_out, std::fabs(y));
+        }
+    }
+    peak_out_ = peak_out;
+}
+
+} // namespace rigd::core

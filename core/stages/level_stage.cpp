@@ -1,0 +1,44 @@
+#include "core/stages/level_stage.hpp"
+
+#include "core/db.hpp"
+
+#include <array>
+
+namespace rigd::core::stages {
+
+namespace {
+constexpr std::array kParams{
+    ParamInfo{.name = "gain_db", .unit = "dB", .min = -60.0f, .max = 24.0f, .default_value = 0.0f},
+};
+constexpr double kRampMs = 20.0;
+} // namespace
+
+LevelStage::LevelStage() { init_params(); }
+
+std::span<const ParamInfo> LevelStage::params() const noexcept { return kParams; }
+
+void LevelStage::prepare(const ProcessSpec& spec) {
+    gain_.prepare(spec.sample_rate_hz, kRampMs);
+    gain_.snap(db_to_gain(param(0)));
+}
+
+void LevelStage::reset() noexcept { gain_.snap(gain_.target()); }
+
+void LevelStage::on_param_changed(std::size_t, float value) noexcept { gain_.set_target(db_to_gain(value)); }
+
+float LevelStage::process_sample(float x) noexcept { return x * gain_.next(); }
+
+void LevelStage::process_block(std::span<float> block) noexcept {
+    if (!gain_.is_smoothing()) {
+        const float g = gain_.current();
+        for (float& s : block) {
+            s *= g;
+        }
+        return;
+    }
+    for (float& s : block) {
+        s *= gain_.next();
+    }
+}
+
+} // namespace rigd::core::stages

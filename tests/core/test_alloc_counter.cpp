@@ -1,0 +1,31 @@
+#include "alloc_counter.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <memory>
+#include <vector>
+
+using rigd::test::ScopedAllocationCounter;
+
+TEST_CASE("allocation counter sees new, malloc and vector growth") {
+    ScopedAllocationCounter counter;
+    auto p = std::make_unique<int>(3);
+    void* m = std::malloc(16);
+    std::free(m);
+    std::vector<float> v;
+    v.resize(100);
+    CHECK(counter.allocations() >= 3);
+    CHECK(counter.frees() >= 1);
+}
+
+TEST_CASE("allocation counter sees nothing when nothing allocates") {
+    std::vector<float> v(64, 1.0f);
+    ScopedAllocationCounter counter;
+    float sum = 0.0f;
+    for (float x : v) {
+        sum += x;
+    }
+    CHECK(sum == doctest::Approx(64.0f));
+    CHECK(counter.total() == 0);
+}
