@@ -11,7 +11,7 @@ using rigd::test::ScopedAllocationCounter;
 TEST_CASE("allocation counter sees new, malloc and vector growth") {
     ScopedAllocationCounter counter;
     auto p = std::make_unique<int>(3);
-    void* m = std::malloc(16);
+    void* volatile m = std::malloc(16); // volatile: the pair must not be elided
     std::free(m);
     std::vector<float> v;
     v.resize(100);
