@@ -1,1 +1,184 @@
+#include "core/engine.hpp"
+#include "core/stages/level_stage.hpp"
+
+#include "alloc_counter.hpp"
+#include "test_stages.hpp"
+
 #include <doctest/doctest.h>
+
+#include <cmath>
+#include <memory>
+#include <vector>
+
+using rigd::core::AmplifierChain;
+using rigd::core::Command;
+using rigd::core::Engine;
+using rigd::core::ProcessSpec;
+using rigd::core::Stage;
+using rigd::core::stages::LevelStage;
+using rigd::test::ScopedAllocationCounter;
+
+namespace {
+
+constexpr ProcessSpec kSpec{48000.0, 128, 1};
+
+struct Rig {
+    Engine engine;
+    Stage* level = nullptr;
+    std::vector<float> in = std::vector<float>(128, 0.5f);
+    std::vector<float> left = std::vector<float>(128);
+    std::vector<float> right = std::vector<float>(128);
+
+    explicit Rig(float level_db = 0.0f) {
+        auto chain = std::make_unique<AmplifierChain>();
+        chain->prepare(kSpec);
+        auto s = std::make_unique<LevelStage>();
+        s->set_param(0, level_db);
+        s->prepare(kSpec);
+        level = s.get();
+        chain->append(std::move(s));
+        engine.prepare(kSpec, std::move(chain));
+    }
+    void periods(int n) {
+        for (int i = 0; i < n; ++i) {
+            engine.process(in, left, right);
+        }
+    }
+    std::unique_ptr<Stage> prepared_level(float db) const {
+        auto s = std::make_unique<LevelStage>();
+        s->set_param(0, db);
+        s->prepare(kSpec);
+        return s;
+    }
+};
+
+} // namespace
+
+TEST_CASE("engine: mono chain output goes to both outputs at master 0 dB") {
+    Rig rig(-6.0f);
+    rig.periods(1);
+    const float g = std::pow(10.0f, -6.0f / 20.0f);
+    CHECK(rig.left[5] == doctest::Approx(0.5f * g));
+    CHECK(rig.right[127] == doctest::Approx(0.5f * g));
+    CHECK(rig.engine.counters().peak_in.load() == doctest::Approx(0.5f));
+    CHECK(rig.engine.counters().peak_out.load() == doctest::Approx(0.5f * g));
+}
+
+TEST_CASE("engine: master volume and mute ramp to their targets") {
+    Rig rig;
+    REQUIRE(rig.engine.try_send(Command{.type = Command::Type::set_master_db, .value = -20.0f}));
+    rig.periods(1);
+    CHECK(rig.left[0] > 0.45f); // ramp starts near the old value: no step
+    rig.periods(20);
+    CHECK(rig.left[100] == doctest::Approx(0.05f).epsilon(1e-3));
+    REQUIRE(rig.engine.try_send(Command{.type = Command::Type::set_mute, .value = 1.0f}));
+    rig.periods(20);
+    CHECK(rig.left[100] == 0.0f);
+    REQUIRE(rig.engine.try_send(Command{.type = Command::Type::set_mute, .value = 0.0f}));
+    REQUIRE(rig.engine.try_send(Command{.type = Command::Type::set_rig_bypass, .value = 1.0f}));
+    REQUIRE(rig.engine.try_send(Command{.type = Command::Type::set_master_db, .value = 0.0f}));
+    rig.periods(20);
+    CHECK(rig.left[100] == doctest::Approx(0.5f));
+}
+
+TEST_CASE("engine: applying every command type allocates nothing and retires off the RT thread") {
+    Rig rig;
+    auto extra = rig.prepared_level(-3.0f).release();
+    auto fresh = rig.prepared_level(-12.0f).release();
+    auto new_chain = std::make_unique<AmplifierChain>();
+    new_chain->prepare(kSpec);
+    new_chain->append(rig.prepared_level(-1.0f));
+    AmplifierChain* chain_ptr = new_chain.release();
+    const std::vector<Command> commands{
+        {.type = Command::Type::set_param, .stage = rig.level, .index = 0, .value = -2.0f},
+        {.type = Command::Type::set_bypass, .stage = rig.level, .value = 1.0f},
+        {.type = Command::Type::set_bypass, .stage = rig.level, .value = 0.0f},
+        {.type = Command::Type::insert_stage, .fresh = extra, .index = 0},
+        {.type = Command::Type::move_stage, .stage = extra, .index = 1},
+        {.type = Command::Type::replace_stage, .stage = rig.level, .fresh = fresh},
+        {.type = Command::Type::remove_stage, .stage = extra},
+        {.type = Command::Type::set_master_db, .value = -3.0f},
+        {.type = Command::Type::set_mute, .value = 1.0f},
+        {.type = Command::Type::set_rig_bypass, .value = 1.0f},
+        {.type = Command::Type::swap_chain, .chain = chain_ptr},
+    };
+    for (const Command& c : commands) {
+        REQUIRE(rig.engine.try_send(c));
+        ScopedAllocationCounter counter;
+        rig.periods(12); // long enough for every ramp and fade to finish
+        INFO("command type " << static_cast<int>(c.type));
+        CHECK(counter.total() == 0);
+    }
+    CHECK(rig.engine.counters().commands_applied.load() == commands.size());
+    CHECK(rig.engine.counters().commands_rejected.load() == 0);
+    // replaced level, removed extra, the old chain: all handed back to us.
+    int retired = 0;
+    while (auto r = rig.engine.try_pop_retired()) {
+        ++retired;
+    }
+    CHECK(retired == 3);
+    CHECK(rig.engine.is_idle());
+}
+
+TEST_CASE("engine: a chain swap crossfades with equal power and defers a second swap") {
+    Rig rig(0.0f);
+    auto make = [&](float db) {
+        auto c = std::make_unique<AmplifierChain>();
+        c->prepare(kSpec);
+        c->append(rig.prepared_level(db));
+        return c.release();
+    };
+    REQUIRE(rig.engine.try_send(Command{.type = Command::Type::swap_chain, .chain = make(0.0f)}));
+    REQUIRE(rig.engine.try_send(Command{.type = Command::Type::swap_chain, .chain = make(-6.0f)}));
+    rig.periods(1);
+    // Halfway through an equal-power fade of two identical signals the sum
+    // is cos+sin > 1: sample 64 of the first period is 64/1440 in.
+    const double theta = 64.0 / 1440.0 * M_PI / 2.0;
+    CHECK(rig.left[64] == doctest::Approx(0.5 * (std::cos(theta) + std::sin(theta))).epsilon(1e-3));
+    CHECK(rig.engine.counters().commands_deferred.load() >= 1);
+    rig.periods(40);
+    CHECK(rig.left[100] == doctest::Approx(0.5f * std::pow(10.0f, -6.0f / 20.0f)).epsilon(1e-4));
+    int retired = 0;
+    while (auto r = rig.engine.try_pop_retired()) {
+        ++retired;
+    }
+    CHECK(retired == 2);
+}
+
+TEST_CASE("engine: non-finite input is zeroed and counted") {
+    Rig rig;
+    rig.in[3] = std::nanf("");
+    rig.in[4] = INFINITY;
+    rig.periods(1);
+    CHECK(rig.left[3] == 0.0f);
+    CHECK(std::isfinite(rig.left[4]));
+    CHECK(rig.engine.counters().nonfinite_input.load() == 2);
+}
+
+TEST_CASE("engine: a rejected insert hands the stage back for retirement, never leaks it") {
+    Rig rig;
+    // Fill the chain to capacity, then one more.
+    for (std::size_t i = 1; i < AmplifierChain::kCapacity; ++i) {
+        REQUIRE(rig.engine.try_send(
+            Command{.type = Command::Type::insert_stage, .fresh = rig.prepared_level(0.0f).release()}));
+    }
+    REQUIRE(rig.engine.try_send(
+        Command{.type = Command::Type::insert_stage, .fresh = rig.prepared_level(0.0f).release()}));
+    rig.periods(2);
+    CHECK(rig.engine.counters().commands_rejected.load() == 1);
+    int retired = 0;
+    while (auto r = rig.engine.try_pop_retired()) {
+        ++retired;
+    }
+    CHECK(retired == 1);
+}
+
+TEST_CASE("engine: periods longer than the prepared block are processed whole") {
+    Rig rig(-6.0f);
+    std::vector<float> in(300, 0.25f);
+    std::vector<float> l(300);
+    std::vector<float> r(300);
+    rig.engine.process(in, l, r);
+    CHECK(l[299] == doctest::Approx(0.25f * std::pow(10.0f, -6.0f / 20.0f)));
+    CHECK(r[150] == l[150]);
+}
