@@ -1,0 +1,190 @@
+#include "core/nam/lstm_model.hpp"
+
+#include "core/nam/nam_load_error.hpp"
+#include "core/nam/simd.hpp"
+
+#include <algorithm>
+
+namespace rigd::core::nam {
+
+namespace {
+using simd::kLanes;
+using simd::VecF;
+constexpr int kMaxVecs = 512 * 4 / kLanes; // hidden sizes up to 512
+} // namespace
+
+LstmModel::LstmModel(const LstmConfig& config, const std::vector<float>& weights, double sample_rate_hz,
+                     NamMetadata metadata, const NamBuildOptions& options)
+    : NamModel(sample_rate_hz, std::move(metadata)), layers_(config.num_layers), hidden_(config.hidden_size) {
+    if (config.input_size != 1 || hidden_ < 1 || hidden_ > 512 || layers_ < 1) {
+        throw NamLoadError("(LSTM)", "unsupported LSTM sizes");
+    }
+    padded_ = (hidden_ + kLanes - 1) / kLanes * kLanes;
+    const std::size_t h = static_cast<std::size_t>(hidden_);
+    const std::size_t p = static_cast<std::size_t>(padded_);
+    const std::size_t gates = 4 * p;
+    std::size_t pos = 0;
+    auto take = [&](std::size_t n) {
+        if (pos + n > weights.size()) {
+            throw NamLoadError("(LSTM)", "too few weights for the config");
+        }
+        const float* q = weights.data() + pos;
+        pos += n;
+        return q;
+    };
+    state_.assign(static_cast<std::size_t>(layers_) * 2 * p, 0.0f);
+    b_.assign(static_cast<std::size_t>(layers_) * gates, 0.0f);
+    for (int l = 0; l < layers_; ++l) {
+        const std::size_t in = l == 0 ? 1 : h;
+        const std::size_t cols = in + h;
+        w_offset_.push_back(w_.size());
+        w_.resize(w_.size() + cols * gates, 0.0f);
+        float* w = w_.data() + w_offset_.back();
+        const float* src = take(4 * h * cols); // rows i, f, g, o blocks; columns [x, h]
+        for (std::size_t gate = 0; gate < 4; ++gate) {
+            // sigmoid gates get x/2 (exact in binary floating point).
+            const float scale = gate == 2 ? 1.0f : 0.5f;
+            for (std::size_t r = 0; r < h; ++r) {
+                for (std::size_t c = 0; c < cols; ++c) {
+                    w[c * gates + gate * p + r] = scale * src[(gate * h + r) * cols + c];
+                }
+            }
+        }
+        const float* bias = take(4 * h);
+        float* b = b_.data() + static_cast<std::size_t>(l) * gates;
+        for (std::size_t gate = 0; gate < 4; ++gate) {
+            const float scale = gate == 2 ? 1.0f : 0.5f;
+            for (std::size_t r = 0; r < h; ++r) {
+                b[gate * p + r] = scale * bias[gate * h + r];
+            }
+        }
+        const float* h0 = take(h);
+        const float* c0 = take(h);
+        float* s = state_.data() + static_cast<std::size_t>(l) * 2 * p;
+        std::copy(h0, h0 + h, s);
+        std::copy(c0, c0 + h, s + p);
+    }
+    head_w_.assign(p, 0.0f);
+    const float* hw = take(h);
+    std::copy(hw, hw + h, head_w_.begin());
+    head_b_ = *take(1);
+    if (pos != weights.size()) {
+        throw NamLoadError("(LSTM)", "more weights than the config uses");
+    }
+    initial_state_ = state_;
+    reset_state_ = state_;
+
+    runner_ = &LstmModel::run<0, 0>;
+    bool fixed = false;
+    if (options.allow_fixed_kernels && (layers_ == 1 || layers_ == 2)) {
+        fixed = true;
+        const int key = hidden_ * 10 + layers_;
+        switch (key) {
+        case 81: runner_ = &LstmModel::run<8, 1>; break;
+        case 82: runner_ = &LstmModel::run<8, 2>; break;
+        case 121: runner_ = &LstmModel::run<12, 1>; break;
+        case 122: runner_ = &LstmModel::run<12, 2>; break;
+        case 161: runner_ = &LstmModel::run<16, 1>; break;
+        case 162: runner_ = &LstmModel::run<16, 2>; break;
+        default: fixed = false; break;
+        }
+    }
+    kernel_name_ = "lstm " + std::to_string(layers_) + "x" + std::to_string(hidden_) +
+                   (fixed ? " fixed" : " dynamic");
+}
+
+std::size_t LstmModel::prewarm_samples() const noexcept {
+    // The reference: half a second at the model's rate.
+    return static_cast<std::size_t>(0.5 * sample_rate_hz());
+}
+
+void LstmModel::prepare(std::size_t max_block) {
+    max_block_ = std::max<std::size_t>(1, max_block);
+    state_ = initial_state_;
+    reset_state_ = initial_state_;
+}
+
+void LstmModel::save_reset_state() { reset_state_ = state_; }
+
+void LstmModel::reset() noexcept { std::copy(reset_state_.begin(), reset_state_.end(), state_.begin()); }
+
+void LstmModel::process_buffer(const float* in, float* out, std::size_t n) noexcept {
+    (this->*runner_)(in, out, n);
+}
+
+template <int kH, int kLayers>
+void LstmModel::run(const float* in, float* out, std::size_t n) noexcept {
+    const int h = kH > 0 ? kH : hidden_;
+    const int layers = kLayers > 0 ? kLayers : layers_;
+    constexpr int kP = kH > 0 ? (kH + kLanes - 1) / kLanes * kLanes : 0;
+    const int p = kP > 0 ? kP : padded_;
+    const int nv = p / kLanes;      // vectors per gate block
+    const int gates = 4 * p;
+    constexpr int kGateVecs = kP > 0 ? 4 * kP / kLanes : kMaxVecs;
+    const int gv = 4 * nv;
+    float* state = state_.data();
+
+    for (std::size_t t = 0; t < n; ++t) {
+        float x = in[t];
+        const float* layer_in = &x;
+        int in_count = 1;
+        for (int l = 0; l < layers; ++l) {
+            const float* w = w_.data() + w_offset_[static_cast<std::size_t>(l)];
+            const float* b = b_.data() + static_cast<std::size_t>(l) * static_cast<std::size_t>(gates);
+            float* hs = state + static_cast<std::ptrdiff_t>(l) * 2 * p;
+            float* cs = hs + p;
+            // Two partial sums per gate vector shorten the FMA dependency chain.
+            VecF acc0[kGateVecs];
+            VecF acc1[kGateVecs];
+            for (int q = 0; q < gv; ++q) {
+                acc0[q] = simd::load(b + q * kLanes);
+                acc1[q] = VecF{};
+            }
+            for (int i = 0; i < in_count; ++i) {
+                const VecF xi = simd::splat(layer_in[i]);
+                for (int q = 0; q < gv; ++q) {
+                    acc0[q] += xi * simd::load(w + i * gates + q * kLanes);
+                }
+            }
+            const float* wh = w + in_count * gates;
+            int j = 0;
+            for (; j + 1 < h; j += 2) {
+                const VecF h0 = simd::splat(hs[j]);
+                const VecF h1 = simd::splat(hs[j + 1]);
+                for (int q = 0; q < gv; ++q) {
+                    acc0[q] += h0 * simd::load(wh + j * gates + q * kLanes);
+                    acc1[q] += h1 * simd::load(wh + (j + 1) * gates + q * kLanes);
+                }
+            }
+            if (j < h) {
+                const VecF h0 = simd::splat(hs[j]);
+                for (int q = 0; q < gv; ++q) {
+                    acc0[q] += h0 * simd::load(wh + j * gates + q * kLanes);
+                }
+            }
+            for (int q = 0; q < gv; ++q) {
+                acc0[q] = simd::tanh(acc0[q] + acc1[q]);
+            }
+            // Blocks: [0, nv) i, [nv, 2nv) f, [2nv, 3nv) g, [3nv, 4nv) o.
+            for (int q = 0; q < nv; ++q) {
+                const VecF ig = 0.5f + 0.5f * acc0[q];
+                const VecF fg = 0.5f + 0.5f * acc0[nv + q];
+                const VecF gg = acc0[2 * nv + q];
+                const VecF og = 0.5f + 0.5f * acc0[3 * nv + q];
+                const VecF c = fg * simd::load(cs + q * kLanes) + ig * gg;
+                simd::store(cs + q * kLanes, c);
+                simd::store(hs + q * kLanes, og * simd::tanh(c));
+            }
+            layer_in = hs;
+            in_count = h;
+        }
+        float y = head_b_;
+        const float* hl = state + static_cast<std::ptrdiff_t>(layers - 1) * 2 * p;
+        for (int i = 0; i < h; ++i) {
+            y += head_w_[static_cast<std::size_t>(i)] * hl[i];
+        }
+        out[t] = y;
+    }
+}
+
+} // namespace rigd::core::nam

@@ -1,0 +1,49 @@
+#include "core/nam/nam_loader.hpp"
+#include "core/nam/nam_model.hpp"
+
+#include "nam_test_util.hpp"
+
+#include <doctest/doctest.h>
+
+using rigd::core::nam::load_nam_model;
+using rigd::core::nam::NamBuildOptions;
+using namespace rigd::test;
+
+namespace {
+// The golden README: two reference builds agree to 2.4e-6; an independent
+// implementation with an accurate tanh should agree within 1e-5.
+constexpr double kGoldenTolerance = 1e-5;
+} // namespace
+
+TEST_CASE("golden: standard WaveNet, prewarmed, 128-frame blocks, from the first sample") {
+    const auto input = read_f32(golden_path("input_sine110_noise_2s_48k.f32"));
+    const auto expected = read_f32(golden_path("reference_standard.exact_tanh.f32"));
+    REQUIRE(input.size() == 96000);
+    for (const bool fixed : {true, false}) {
+        CAPTURE(fixed);
+        auto model = load_nam_model(model_path("reference_standard.nam"), 128, NamBuildOptions{fixed});
+        CHECK(model->prewarm_samples() == 4093);
+        const auto out = render(*model, input, 128);
+        CHECK(max_abs_diff(out, expected) <= kGoldenTolerance);
+        MESSAGE("standard " << model->kernel_name() << ": max abs diff " << max_abs_diff(out, expected));
+    }
+}
+
+TEST_CASE("golden: standard WaveNet without prewarm matches the no-prewarm reference") {
+    const auto input = read_f32(golden_path("input_sine110_noise_2s_48k.f32"));
+    const auto expected = read_f32(golden_path("reference_standard.exact_tanh_noprewarm.f32"));
+    auto model = rigd::core::nam::build_nam_model(rigd::core::nam::load_nam_file(model_path("reference_standard.nam")));
+    model->prepare(128);
+    const auto out = render(*model, input, 128);
+    CHECK(max_abs_diff(out, expected) <= kGoldenTolerance);
+}
+
+TEST_CASE("golden: LSTM, prewarmed 0.5 s, from the first sample") {
+    const auto input = read_f32(golden_path("input_sine110_noise_2s_48k.f32"));
+    const auto expected = read_f32(golden_path("namcore_lstm.exact_tanh.f32"));
+    auto model = load_nam_model(model_path("namcore_lstm.nam"), 128);
+    CHECK(model->prewarm_samples() == 24000);
+    const auto out = render(*model, input, 128);
+    CHECK(max_abs_diff(out, expected) <= kGoldenTolerance);
+    MESSAGE("lstm " << model->kernel_name() << ": max abs diff " << max_abs_diff(out, expected));
+}
