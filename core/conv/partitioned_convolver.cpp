@@ -1,0 +1,286 @@
+#include "core/conv/partitioned_convolver.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+namespace rigd::core::conv {
+
+namespace {
+
+// Floats past the end of the history that the head FIR may read (and
+// discard) when its last vector runs past a chunk.
+constexpr std::size_t kHistorySlack = 16;
+
+[[nodiscard]] bool is_pow2(std::size_t n) noexcept { return n != 0 && (n & (n - 1)) == 0; }
+
+using Vec8 = float __attribute__((vector_size(32)));
+
+// Unaligned vector load / store as macros: a function taking or returning a
+// 32-byte vector trips -Wpsabi in builds without -march=native.
+#define RIGD_LOAD8(v, p) std::memcpy(&(v), (p), sizeof(Vec8))
+#define RIGD_STORE8(p, v) std::memcpy((p), &(v), sizeof(Vec8))
+
+// out[i] = sum_j taps[j] * x[i + j] for i < n: the direct-form head, taps in
+// reverse order so both operands run forwards. Every output accumulates in
+// the same j order whatever n is, so chunking never changes a result.
+void direct_fir(const float* __restrict taps, std::size_t tap_count, const float* __restrict x,
+                float* __restrict out, std::size_t n) noexcept {
+    // One loop shape for every output, 16 lanes at a time, the last group
+    // reading up to 15 samples past the chunk (the history keeps that slack)
+    // and storing only what is due: the compiler contracts different loop
+    // shapes into FMAs differently, and a sample must come out bit-identical
+    // whichever call it falls in. Guarded by "block path equals the
+    // per-sample path" in tests/conv/test_partitioned_convolver.cpp.
+    for (std::size_t i = 0; i < n; i += 16) {
+        Vec8 a0{};
+        Vec8 a1{};
+        for (std::size_t j = 0; j < tap_count; ++j) {
+            const float t = taps[j];
+            Vec8 x0;
+            Vec8 x1;
+            RIGD_LOAD8(x0, x + i + j);
+            RIGD_LOAD8(x1, x + i + j + 8);
+            a0 += t * x0;
+            a1 += t * x1;
+        }
+        if (i + 16 <= n) {
+            RIGD_STORE8(out + i, a0);
+            RIGD_STORE8(out + i + 8, a1);
+        } else {
+            alignas(32) float lanes[16];
+            RIGD_STORE8(lanes, a0);
+            RIGD_STORE8(lanes + 8, a1);
+            std::memcpy(out + i, lanes, (n - i) * sizeof(float));
+        }
+    }
+}
+#undef RIGD_LOAD8
+#undef RIGD_STORE8
+
+// acc += x * h over split complex arrays of n (padded) bins.
+void complex_mac(float* __restrict acc_re, float* __restrict acc_im, const float* __restrict x_re,
+                 const float* __restrict x_im, const float* __restrict h_re, const float* __restrict h_im,
+                 std::size_t n) noexcept {
+    for (std::size_t k = 0; k < n; ++k) {
+        acc_re[k] += x_re[k] * h_re[k] - x_im[k] * h_im[k];
+        acc_im[k] += x_re[k] * h_im[k] + x_im[k] * h_re[k];
+    }
+}
+
+} // namespace
+
+struct PartitionedConvolver::LevelState {
+    RealFft fft;
+    std::size_t size = 0;   // Q
+    std::size_t bins = 0;   // padded bin count per spectrum
+    std::size_t delay = 0;  // offset / Q - 1: spectra skipped in the delay line
+    std::size_t count = 0;  // partitions
+    std::size_t slots = 0;  // delay + count
+    std::size_t newest = 0; // slot of the latest input spectrum
+    std::size_t read = 0;   // next output index into out (Q..2Q)
+    AlignedBuffer filter;   // count x (re, im), scaled by 1 / (2Q)
+    AlignedBuffer spectra;  // slots x (re, im): frequency-domain delay line
+    AlignedBuffer acc;      // (re, im)
+    AlignedBuffer out;      // 2Q time samples; [Q, 2Q) is this block's output
+};
+
+PartitionedConvolver::PartitionedConvolver() = default;
+PartitionedConvolver::~PartitionedConvolver() = default;
+PartitionedConvolver::PartitionedConvolver(PartitionedConvolver&&) noexcept = default;
+PartitionedConvolver& PartitionedConvolver::operator=(PartitionedConvolver&&) noexcept = default;
+
+std::vector<PartitionedConvolver::Level> PartitionedConvolver::plan(std::size_t ir_length,
+                                                                    const Options& options) {
+    if (!is_pow2(options.head_size) || options.head_size < 16) {
+        throw std::invalid_argument("PartitionedConvolver: head_size must be a power of two >= 16");
+    }
+    if (!is_pow2(options.max_partition) || options.max_partition < options.head_size) {
+        throw std::invalid_argument("PartitionedConvolver: max_partition must be a power of two >= head_size");
+    }
+    std::vector<Level> levels;
+    std::size_t offset = options.head_size;
+    std::size_t size = options.head_size;
+    const std::size_t min_count = std::max<std::size_t>(1, options.min_partitions);
+    while (offset < ir_length) {
+        const std::size_t remaining = ir_length - offset;
+        const std::size_t needed = (remaining + size - 1) / size;
+        std::size_t count = needed;
+        if (size < options.max_partition) {
+            // Grow once this level has min_count partitions and the next
+            // size's alignment allows it; finish here if that is no shorter.
+            const std::size_t next = size * 2;
+            std::size_t grow = min_count;
+            while ((offset + grow * size) % next != 0) {
+                ++grow;
+            }
+            count = std::min(needed, grow);
+        }
+        levels.push_back(Level{size, offset, count});
+        offset += count * size;
+        if (size < options.max_partition && offset % (size * 2) == 0) {
+            size *= 2;
+        }
+    }
+    return levels;
+}
+
+void PartitionedConvolver::prepare(std::span<const float> ir, const Options& options) {
+    // Trailing zeros cost work and change nothing.
+    std::size_t length = ir.size();
+    while (length > 0 && ir[length - 1] == 0.0f) {
+        --length;
+    }
+    std::vector<Level> layout = plan(length, options);
+    std::vector<LevelState> states(layout.size());
+
+    const std::size_t block = options.head_size;
+    std::size_t largest = block;
+    for (std::size_t l = 0; l < layout.size(); ++l) {
+        const Level& lv = layout[l];
+        LevelState& st = states[l];
+        const std::size_t q = lv.size;
+        largest = std::max(largest, q);
+        st.size = q;
+        st.bins = RealFft::stride_for(2 * q); // padding stays zero: no MAC tail
+        st.delay = lv.offset / q - 1;
+        st.count = lv.count;
+        st.slots = st.delay + st.count;
+        st.fft.prepare(2 * q, options.effort);
+        st.filter.resize(st.count * 2 * st.bins);
+        st.spectra.resize(st.slots * 2 * st.bins);
+        st.acc.resize(2 * st.bins);
+        st.out.resize(2 * q);
+
+        // Partition j holds taps [offset + jQ, offset + (j+1)Q), zero-padded
+        // to 2Q, transformed once, with the inverse FFT's 1/(2Q) folded in.
+        AlignedBuffer time(2 * q);
+        const float scale = 1.0f / static_cast<float>(2 * q);
+        for (std::size_t j = 0; j < st.count; ++j) {
+            time.clear();
+            const std::size_t first = lv.offset + j * q;
+            const std::size_t n = std::min(q, length - first);
+            for (std::size_t k = 0; k < n; ++k) {
+                time[k] = ir[first + k] * scale;
+            }
+            float* re = st.filter.data() + j * 2 * st.bins;
+            st.fft.forward(time.data(), re);
+        }
+    }
+
+    const std::size_t head = std::min(length, block);
+    AlignedBuffer head_reversed(block);
+    for (std::size_t k = 0; k < head; ++k) {
+        head_reversed[head - 1 - k] = ir[k];
+    }
+
+    // History: keep 2 * largest samples behind the write position (the
+    // largest overlap-save window); shift down when the end is reached. Both
+    // lengths are multiples of the largest partition so every FFT window
+    // starts on a 64-byte boundary.
+    const std::size_t keep = 2 * largest;
+    const std::size_t span = std::max(keep, (std::size_t{4096} + largest - 1) / largest * largest);
+    AlignedBuffer history(keep + span + kHistorySlack);
+
+    layout_ = std::move(layout);
+    levels_ = std::move(states);
+    head_reversed_ = std::move(head_reversed);
+    history_ = std::move(history);
+    head_length_ = head;
+    ir_length_ = length;
+    block_ = block;
+    keep_ = keep;
+    cycle_ = largest;
+    reset();
+}
+
+void PartitionedConvolver::reset() noexcept {
+    history_.clear();
+    position_ = keep_;
+    phase_ = 0;
+    for (LevelState& st : levels_) {
+        st.spectra.clear();
+        st.acc.clear();
+        st.out.clear();
+        st.newest = 0;
+        st.read = st.size;
+    }
+}
+
+void PartitionedConvolver::run_level(LevelState& st) noexcept {
+    const std::size_t bins = st.bins;
+    st.newest = st.newest + 1 == st.slots ? 0 : st.newest + 1;
+    float* x_re = st.spectra.data() + st.newest * 2 * bins;
+    st.fft.forward(history_.data() + position_ - 2 * st.size, x_re);
+
+    float* acc_re = st.acc.data();
+    float* acc_im = acc_re + bins;
+    std::memset(acc_re, 0, 2 * bins * sizeof(float));
+    // Partition j meets the spectrum of the input block delay + j blocks old.
+    std::size_t slot = (st.newest + st.slots - st.delay) % st.slots;
+    for (std::size_t j = 0; j < st.count; ++j) {
+        const float* xs = st.spectra.data() + slot * 2 * bins;
+        const float* hs = st.filter.data() + j * 2 * bins;
+        complex_mac(acc_re, acc_im, xs, xs + bins, hs, hs + bins, bins);
+        slot = slot == 0 ? st.slots - 1 : slot - 1;
+    }
+    st.fft.inverse(acc_re, st.out.data());
+    st.read = st.size;
+}
+
+void PartitionedConvolver::run_chunk(const float* in, float* out, std::size_t n) noexcept {
+    float* x = history_.data() + position_;
+    std::memmove(x, in, n * sizeof(float)); // in may alias out
+    if (head_length_ > 0) {
+        direct_fir(head_reversed_.data(), head_length_, x + 1 - head_length_, out, n);
+    } else {
+        std::memset(out, 0, n * sizeof(float));
+    }
+    for (LevelState& st : levels_) {
+        const float* y = st.out.data() + st.read;
+        for (std::size_t i = 0; i < n; ++i) {
+            out[i] += y[i];
+        }
+        st.read += n;
+    }
+    position_ += n;
+    phase_ += n;
+    // A level's block completes when the absolute sample count reaches a
+    // multiple of its size; its output is first read by the next sample.
+    for (LevelState& st : levels_) {
+        if (phase_ % st.size == 0) {
+            run_level(st);
+        }
+    }
+    if (phase_ == cycle_) {
+        phase_ = 0;
+    }
+    if (position_ + kHistorySlack == history_.size()) {
+        std::memmove(history_.data(), history_.data() + position_ - keep_, keep_ * sizeof(float));
+        position_ = keep_;
+    }
+}
+
+void PartitionedConvolver::process(std::span<const float> in, std::span<float> out) noexcept {
+    const std::size_t total = std::min(in.size(), out.size());
+    if (ir_length_ == 0) {
+        std::fill_n(out.data(), total, 0.0f);
+        return;
+    }
+    std::size_t done = 0;
+    while (done < total) {
+        // Chunks end on head-size boundaries: every level boundary is one.
+        const std::size_t n = std::min(total - done, block_ - phase_ % block_);
+        run_chunk(in.data() + done, out.data() + done, n);
+        done += n;
+    }
+}
+
+float PartitionedConvolver::process_sample(float x) noexcept {
+    float y = 0.0f;
+    process(std::span<const float>(&x, 1), std::span<float>(&y, 1));
+    return y;
+}
+
+} // namespace rigd::core::conv

@@ -1,0 +1,100 @@
+#include "core/conv/real_fft.hpp"
+
+#include "core/conv/aligned_buffer.hpp"
+
+#include <fftw3.h>
+
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace rigd::core::conv {
+
+namespace {
+
+// FFTW's planner is not thread-safe; execute is. Stages may be built on
+// several non-RT threads at once, so planning and destroying are serialised.
+std::mutex& planner_mutex() {
+    static std::mutex m;
+    return m;
+}
+
+} // namespace
+
+RealFft::~RealFft() { release(); }
+
+RealFft::RealFft(RealFft&& other) noexcept
+    : forward_plan_(std::exchange(other.forward_plan_, nullptr)),
+      inverse_plan_(std::exchange(other.inverse_plan_, nullptr)), size_(std::exchange(other.size_, 0)) {}
+
+RealFft& RealFft::operator=(RealFft&& other) noexcept {
+    if (this != &other) {
+        release();
+        forward_plan_ = std::exchange(other.forward_plan_, nullptr);
+        inverse_plan_ = std::exchange(other.inverse_plan_, nullptr);
+        size_ = std::exchange(other.size_, 0);
+    }
+    return *this;
+}
+
+void RealFft::release() noexcept {
+    if (forward_plan_ == nullptr && inverse_plan_ == nullptr) {
+        return;
+    }
+    const std::lock_guard lock(planner_mutex());
+    if (forward_plan_ != nullptr) {
+        fftwf_destroy_plan(static_cast<fftwf_plan>(forward_plan_));
+    }
+    if (inverse_plan_ != nullptr) {
+        fftwf_destroy_plan(static_cast<fftwf_plan>(inverse_plan_));
+    }
+    forward_plan_ = nullptr;
+    inverse_plan_ = nullptr;
+    size_ = 0;
+}
+
+void RealFft::prepare(std::size_t size, Effort effort) {
+    if (size < 2 || (size & (size - 1)) != 0) {
+        throw std::invalid_argument("RealFft: size " + std::to_string(size) + " is not a power of two >= 2");
+    }
+    release();
+    // Planning with MEASURE scribbles over its arrays: use private ones with
+    // the same alignment every caller's buffers have.
+    AlignedBuffer time(size);
+    AlignedBuffer spectrum(2 * stride_for(size));
+    float* re = spectrum.data();
+    float* im = re + stride_for(size);
+    const unsigned flags = effort == Effort::measure ? FFTW_MEASURE : FFTW_ESTIMATE;
+    fftw_iodim dim{static_cast<int>(size), 1, 1};
+
+    const std::lock_guard lock(planner_mutex());
+    fftwf_plan fwd = fftwf_plan_guru_split_dft_r2c(1, &dim, 0, nullptr, time.data(), re, im,
+                                                   flags | FFTW_PRESERVE_INPUT);
+    fftwf_plan inv = fftwf_plan_guru_split_dft_c2r(1, &dim, 0, nullptr, re, im, time.data(),
+                                                   flags | FFTW_DESTROY_INPUT);
+    if (fwd == nullptr || inv == nullptr) {
+        if (fwd != nullptr) {
+            fftwf_destroy_plan(fwd);
+        }
+        if (inv != nullptr) {
+            fftwf_destroy_plan(inv);
+        }
+        throw std::runtime_error("RealFft: FFTW could not plan size " + std::to_string(size));
+    }
+    forward_plan_ = fwd;
+    inverse_plan_ = inv;
+    size_ = size;
+}
+
+void RealFft::forward(const float* in, float* spectrum) const noexcept {
+    // PRESERVE_INPUT was requested at planning, so the cast is honest.
+    fftwf_execute_split_dft_r2c(static_cast<fftwf_plan>(forward_plan_), const_cast<float*>(in), spectrum,
+                                spectrum + stride());
+}
+
+void RealFft::inverse(float* spectrum, float* out) const noexcept {
+    fftwf_execute_split_dft_c2r(static_cast<fftwf_plan>(inverse_plan_), spectrum, spectrum + stride(), out);
+}
+
+} // namespace rigd::core::conv

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+namespace rigd::core::conv {
+
+// Real FFT of a power-of-two size n with split-complex spectra: one array of
+// 2 * stride() floats, the real parts of bins 0..n/2 first, the imaginary
+// parts from index stride() on (im of bins 0 and n/2 is zero). stride() is
+// n/2 + 1 rounded up to whole 16-float vectors; the padding is never written,
+// so zeroed padding stays zero. The only place that knows the FFT library
+// (FFTW3, single precision): swapping the backend means reimplementing this
+// class.
+//
+// Every pointer passed to forward/inverse must be AlignedBuffer-aligned
+// (64 bytes) or a multiple of 16 floats into such a buffer: FFTW's new-array
+// execute requires the alignment (and, for split spectra, the re/im distance)
+// the plan was made with.
+class RealFft {
+public:
+    enum class Effort { estimate, measure };
+    static constexpr std::string_view kBackend = "fftw3f";
+
+    RealFft() = default;
+    ~RealFft();
+    RealFft(const RealFft&) = delete;
+    RealFft& operator=(const RealFft&) = delete;
+    RealFft(RealFft&& other) noexcept;
+    RealFft& operator=(RealFft&& other) noexcept;
+
+    // Off the RT thread (plans; may take a while the first time a size is
+    // seen in this process, later plans of that size reuse FFTW's wisdom).
+    void prepare(std::size_t size, Effort effort = Effort::measure);
+    [[nodiscard]] std::size_t size() const noexcept { return size_; }
+    [[nodiscard]] static std::size_t stride_for(std::size_t size) noexcept { return (size / 2 + 1 + 15) / 16 * 16; }
+    [[nodiscard]] std::size_t stride() const noexcept { return stride_for(size_); }
+
+    // Unnormalised forward transform; `in` is not modified. RT-safe.
+    void forward(const float* in, float* spectrum) const noexcept;
+    // Unnormalised inverse (a forward + inverse round trip scales by n).
+    // Overwrites the spectrum. RT-safe.
+    void inverse(float* spectrum, float* out) const noexcept;
+
+private:
+    void release() noexcept;
+
+    void* forward_plan_ = nullptr;
+    void* inverse_plan_ = nullptr;
+    std::size_t size_ = 0;
+};
+
+} // namespace rigd::core::conv
