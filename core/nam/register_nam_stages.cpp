@@ -1,8 +1,10 @@
+#include "core/nam/nam_stage.hpp"
 #include "core/stage_factory.hpp"
 
 namespace rigd::core {
 
-// The `nam` stage registers here (core/nam owns it).
-void register_nam_stages(StageFactory&) {}
+void register_nam_stages(StageFactory& factory) {
+    factory.add(std::string(nam::NamStage::kType), [] { return std::make_unique<nam::NamStage>(); });
+}
 
 } // namespace rigd::core
