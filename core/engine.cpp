@@ -63,6 +63,8 @@ void Engine::prepare(const ProcessSpec& spec, std::unique_ptr<AmplifierChain> ch
     rig_wet_.snap(wet);
 }
 
+void Engine::snap_master_db(float db) noexcept { master_gain_.snap(db <= -120.0f ? 0.0f : db_to_gain(db)); }
+
 bool Engine::try_send(const Command& command) noexcept { return commands_.try_push(command); }
 
 std::unique_ptr<Retirable> Engine::try_pop_retired() noexcept {

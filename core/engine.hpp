@@ -49,6 +49,8 @@ public:
     // the same spec (or is prepared here if it is not).
     void prepare(const ProcessSpec& spec, std::unique_ptr<AmplifierChain> chain);
     [[nodiscard]] const ProcessSpec& spec() const noexcept { return spec_; }
+    // Before audio starts only: set the master volume without a ramp.
+    void snap_master_db(float db) noexcept;
 
     // Producer side (one control thread at a time). On failure the command
     // was not queued and ownership of any object in it stays with the caller.

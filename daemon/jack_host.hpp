@@ -1,0 +1,66 @@
+#pragma once
+
+#include "control/config.hpp"
+#include "core/engine.hpp"
+
+#include <jack/jack.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+namespace rigd::daemon {
+
+// The JACK client: one mono input, two outputs. The process callback runs
+// the engine once per period and nothing else. Server notifications (buffer
+// size, sample rate, xruns, shutdown) arrive on JACK's non-RT thread and are
+// turned into counters, flags and re-prepare requests.
+class JackHost {
+public:
+    using SpecChanged = std::function<void(double sample_rate_hz, std::size_t period_frames)>;
+
+    JackHost(const control::Config& config, core::Engine& engine);
+    ~JackHost();
+    JackHost(const JackHost&) = delete;
+    JackHost& operator=(const JackHost&) = delete;
+
+    [[nodiscard]] double sample_rate_hz() const noexcept;
+    [[nodiscard]] std::size_t period_frames() const noexcept;
+
+    // Registers callbacks, activates and connects ports. `on_spec_changed`
+    // is called (off the RT thread) when the period or rate changes.
+    void activate(SpecChanged on_spec_changed);
+    void deactivate() noexcept;
+
+    [[nodiscard]] float dsp_load_percent() const noexcept;
+    [[nodiscard]] std::uint64_t xruns() const noexcept { return xruns_.load(std::memory_order_relaxed); }
+    [[nodiscard]] bool server_gone() const noexcept { return server_gone_.load(std::memory_order_acquire); }
+    [[nodiscard]] std::string shutdown_reason() const;
+    [[nodiscard]] const std::string& client_name() const noexcept { return client_name_; }
+
+private:
+    static int process(jack_nframes_t frames, void* self) noexcept;
+    static int on_buffer_size(jack_nframes_t frames, void* self) noexcept;
+    static int on_sample_rate(jack_nframes_t rate, void* self) noexcept;
+    static int on_xrun(void* self) noexcept;
+    static void on_shutdown(jack_status_t code, const char* reason, void* self) noexcept;
+    void connect_ports();
+
+    const control::Config& config_;
+    core::Engine& engine_;
+    jack_client_t* client_ = nullptr;
+    jack_port_t* in_ = nullptr;
+    jack_port_t* out_l_ = nullptr;
+    jack_port_t* out_r_ = nullptr;
+    std::string client_name_;
+    SpecChanged on_spec_changed_;
+    std::atomic<std::uint64_t> xruns_{0};
+    std::atomic<bool> server_gone_{false};
+    std::atomic<bool> active_{false};
+    std::atomic<std::uint32_t> rate_{0};
+    std::atomic<std::uint32_t> period_{0};
+    char shutdown_reason_[256] = {};
+};
+
+} // namespace rigd::daemon

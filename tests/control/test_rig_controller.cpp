@@ -1,0 +1,127 @@
+#include "control/rig_controller.hpp"
+#include "core/stages/level_stage.hpp"
+
+#include "alloc_counter.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+
+using rigd::control::ControlError;
+using rigd::control::Library;
+using rigd::control::RigController;
+using rigd::core::Engine;
+using rigd::core::Preset;
+using rigd::core::ProcessSpec;
+
+namespace {
+
+constexpr ProcessSpec kSpec{48000.0, 64, 1};
+
+Preset two_levels(float a_db, float b_db) {
+    Preset p;
+    p.name = "two";
+    p.stages.push_back({.id = "a", .type = "level", .bypass = false, .params = {{"gain_db", a_db}}, .texts = {}});
+    p.stages.push_back({.id = "b", .type = "level", .bypass = false, .params = {{"gain_db", b_db}}, .texts = {}});
+    return p;
+}
+
+struct Fixture {
+    rigd::core::StageFactory factory;
+    Library library{"/nonexistent/presets", "/nonexistent/models", "/nonexistent/irs"};
+    Engine engine{8, 64};
+    RigController rig{engine, factory, library};
+    std::vector<float> in = std::vector<float>(64, 0.5f);
+    std::vector<float> out_l = std::vector<float>(64);
+    std::vector<float> out_r = std::vector<float>(64);
+
+    Fixture() {
+        factory.add("level", [] { return std::make_unique<rigd::core::stages::LevelStage>(); });
+        (void)rig.start(two_levels(-6.0f, 0.0f), kSpec);
+    }
+    void run(int periods) {
+        for (int i = 0; i < periods; ++i) {
+            engine.process(in, out_l, out_r);
+        }
+    }
+};
+
+} // namespace
+
+TEST_CASE("controller: values are mirrored for gets, including defaults") {
+    Fixture f;
+    CHECK(f.rig.param("a", "gain_db") == doctest::Approx(-6.0f));
+    CHECK(f.rig.param("b", "gain_db") == doctest::Approx(0.0f));
+    f.rig.set_param("b", "gain_db", 3.0f);
+    CHECK(f.rig.param("b", "gain_db") == doctest::Approx(3.0f));
+    f.run(40);
+    CHECK(f.out_l[10] == doctest::Approx(0.5f * std::pow(10.0f, -3.0f / 20.0f)).epsilon(1e-4));
+}
+
+TEST_CASE("controller: refused requests send nothing to the audio thread") {
+    Fixture f;
+    const auto before = f.engine.counters().commands_applied.load();
+    CHECK_THROWS_WITH_AS(f.rig.set_param("a", "gain_db", 30.0f), "gain_db: 30 is outside -60..24 dB", ControlError);
+    CHECK_THROWS_WITH_AS(f.rig.set_param("a", "gain_db", NAN), "gain_db: value must be a finite number", ControlError);
+    CHECK_THROWS_WITH_AS(f.rig.set_param("zz", "gain_db", 0.0f), "no stage with id 'zz'", ControlError);
+    CHECK_THROWS_WITH_AS(f.rig.set_param("a", "bass", 0.0f), "stage 'a' (level) has no parameter 'bass'", ControlError);
+    CHECK_THROWS_AS(f.rig.set_master_db(13.0f), ControlError);
+    CHECK_THROWS_AS(f.rig.set_master_db(-61.0f), ControlError);
+    f.run(2);
+    CHECK(f.engine.counters().commands_applied.load() == before);
+    CHECK(f.rig.param("a", "gain_db") == doctest::Approx(-6.0f));
+}
+
+TEST_CASE("controller: a full command queue is reported, never dropped silently") {
+    Fixture f; // queue of 8
+    int sent = 0;
+    bool refused = false;
+    for (int i = 0; i < 20 && !refused; ++i) {
+        try {
+            f.rig.set_param("a", "gain_db", static_cast<float>(-i));
+            ++sent;
+        } catch (const ControlError& e) {
+            refused = std::string(e.what()).find("command queue full") != std::string::npos;
+        }
+    }
+    CHECK(refused);
+    CHECK(sent == 8);
+    // The mirror holds what was last accepted, which is what the engine gets.
+    CHECK(f.rig.param("a", "gain_db") == doctest::Approx(-7.0f));
+    f.run(1);
+    f.rig.set_param("a", "gain_db", -1.0f); // room again after a period
+}
+
+TEST_CASE("controller: loading a preset swaps chains and old ones are deleted off the RT thread") {
+    Fixture f;
+    (void)f.rig.load_preset(two_levels(-20.0f, 0.0f));
+    CHECK(f.rig.param("a", "gain_db") == doctest::Approx(-20.0f));
+    f.run(40); // 30 ms fade
+    CHECK(f.out_l[10] == doctest::Approx(0.05f).epsilon(1e-3));
+    CHECK(f.rig.collect_retired() == 1);
+    const auto snap = f.rig.snapshot();
+    REQUIRE(snap.stages.size() == 2);
+    CHECK(snap.stages[0].params[0].second == doctest::Approx(-20.0f));
+}
+
+TEST_CASE("controller: bypass, master volume and mute reach the engine and allocate nothing there") {
+    Fixture f;
+    f.rig.set_bypass("a", true);
+    f.rig.set_master_db(-6.0f);
+    f.rig.set_mute(false);
+    CHECK(f.rig.bypass("a"));
+    CHECK(f.rig.master_db() == doctest::Approx(-6.0f));
+    {
+        rigd::test::ScopedAllocationCounter counter;
+        f.run(40);
+        CHECK(counter.total() == 0);
+    }
+    CHECK(f.out_l[10] == doctest::Approx(0.5f * std::pow(10.0f, -6.0f / 20.0f)).epsilon(1e-4));
+}
+
+TEST_CASE("controller: check_param_value knows whole-number kinds") {
+    const rigd::core::ParamInfo order{.name = "order", .unit = "", .min = 1, .max = 4, .default_value = 2,
+                                      .kind = rigd::core::ParamKind::integer};
+    CHECK_NOTHROW(rigd::control::check_param_value(order, 4.0f));
+    CHECK_THROWS_WITH(rigd::control::check_param_value(order, 2.5f), "order: 2.5 is not a whole number");
+}

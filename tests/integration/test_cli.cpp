@@ -1,0 +1,102 @@
+// The rigd binary's command line, config errors and `rigd render`.
+#include "rig_harness.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <fstream>
+#include <sstream>
+
+using namespace rigd::test;
+
+namespace {
+
+int run_rigd(const std::vector<std::string>& args, const TempDir& dir, std::string& output) {
+    std::vector<std::string> argv{rigd_binary().string()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const auto log = dir.path() / "cli.log";
+    std::filesystem::remove(log);
+    const int rc = run_command(argv, log);
+    std::ifstream in(log);
+    std::ostringstream s;
+    s << in.rdbuf();
+    output = s.str();
+    return rc;
+}
+
+} // namespace
+
+TEST_CASE("cli: --help, --version and bad options") {
+    TempDir dir;
+    std::string out;
+    CHECK(run_rigd({"--help"}, dir, out) == 0);
+    CHECK(out.find("rigd render --preset FILE") != std::string::npos);
+    CHECK(run_rigd({"--version"}, dir, out) == 0);
+    CHECK(out.find("rigd 0.") == 0);
+    CHECK(run_rigd({"--frobnicate"}, dir, out) == 64);
+    CHECK(out.find("unknown option '--frobnicate'") != std::string::npos);
+    CHECK(run_rigd({"--osc-port", "0"}, dir, out) == 64);
+    CHECK(out.find("--osc-port: '0' is not a number in 1..65535") != std::string::npos);
+    CHECK(run_rigd({"--log-level", "chatty"}, dir, out) == 64);
+    CHECK(run_rigd({"render", "--preset", "x.toml", "only-one.wav"}, dir, out) == 64);
+}
+
+TEST_CASE("cli: a bad config file names the file and the key") {
+    TempDir dir;
+    std::string out;
+    write_text(dir.path() / "bad.toml", "[osc]\nport = 70000\n");
+    CHECK(run_rigd({"--config", (dir.path() / "bad.toml").string()}, dir, out) == 78);
+    CHECK(out.find("bad.toml: key 'osc.port': expected a UDP port number 1-65535") != std::string::npos);
+    write_text(dir.path() / "typo.toml", "[jack]\nclient_nam = \"x\"\n");
+    CHECK(run_rigd({"--config", (dir.path() / "typo.toml").string()}, dir, out) == 78);
+    CHECK(out.find("key 'jack.client_nam': unknown") != std::string::npos);
+    CHECK(run_rigd({"--config", (dir.path() / "missing.toml").string()}, dir, out) == 78);
+    CHECK(out.find("missing.toml: cannot open") != std::string::npos);
+}
+
+TEST_CASE("render: writes 32-bit float stereo WAV of the preset, exactly") {
+    TempDir dir;
+    std::string out;
+    write_text(dir.path() / "p.toml", "name = \"r\"\n[[stage]]\nid = \"v\"\ntype = \"level\"\ngain_db = -6\n");
+    std::vector<float> x(1000);
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        x[i] = static_cast<float>(std::sin(0.01 * static_cast<double>(i)) * 0.8);
+    }
+    write_wav_mono(dir.path() / "in.wav", x, 44100);
+    REQUIRE(run_rigd({"render", "--preset", (dir.path() / "p.toml").string(), "--block", "7",
+                  (dir.path() / "in.wav").string(), (dir.path() / "out.wav").string()},
+                 dir, out) == 0);
+    const auto left = read_wav_channel(dir.path() / "out.wav", 0);
+    const auto right = read_wav_channel(dir.path() / "out.wav", 1);
+    REQUIRE(left.size() == x.size());
+    const float g = std::pow(10.0f, -6.0f / 20.0f);
+    double max_err = 0.0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        max_err = std::max(max_err, std::fabs(static_cast<double>(left[i]) - static_cast<double>(x[i]) * g));
+        CHECK(left[i] == right[i]);
+    }
+    CHECK(max_err <= 1e-6); // float gain vs double reference
+}
+
+TEST_CASE("render: bad input is an error naming what was wrong and writes nothing") {
+    TempDir dir;
+    std::string out;
+    const auto preset = (dir.path() / "p.toml").string();
+    const auto output = dir.path() / "out.wav";
+    write_text(preset, "name = \"r\"\n[[stage]]\nid = \"v\"\ntype = \"level\"\n");
+    write_wav_mono(dir.path() / "in.wav", std::vector<float>(100, 0.1f), 48000);
+    CHECK(run_rigd({"render", "--preset", preset, (dir.path() / "nope.wav").string(), output.string()}, dir, out) == 2);
+    CHECK(out.find("nope.wav") != std::string::npos);
+    CHECK(run_rigd({"render", "--preset", preset, "--rate", "44100", (dir.path() / "in.wav").string(), output.string()},
+               dir, out) == 2);
+    CHECK(out.find("sample rate is 48000 Hz but --rate asks for 44100 Hz") != std::string::npos);
+    write_text(dir.path() / "garbage.wav", "RIFF....WAVEjunkjunkjunk");
+    CHECK(run_rigd({"render", "--preset", preset, (dir.path() / "garbage.wav").string(), output.string()}, dir, out) == 2);
+    CHECK(out.find("garbage.wav") != std::string::npos);
+    write_text(dir.path() / "bad.toml", "name = \"r\"\n[[stage]]\nid = \"v\"\ntype = \"fuzz\"\n");
+    CHECK(run_rigd({"render", "--preset", (dir.path() / "bad.toml").string(), (dir.path() / "in.wav").string(),
+                output.string()},
+               dir, out) == 2);
+    CHECK(out.find("bad.toml: stage #1 ('v'): key 'type': unknown stage type 'fuzz'") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(output));
+}
