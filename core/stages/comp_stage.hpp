@@ -1,0 +1,44 @@
+#pragma once
+
+#include "core/dsp/envelope_follower.hpp"
+#include "core/dsp/linear_smoother.hpp"
+#include "core/stage.hpp"
+
+namespace rigd::core::stages {
+
+// `comp`: feed-forward peak compressor. A peak follower on |x| (attack_ms
+// rising, release_ms falling, 1 - 1/e times) feeds a static curve in dB:
+// above threshold the level rises 1/ratio dB per dB, with an optional soft
+// knee of knee_db centred on the threshold (quadratic, as in Giannoulis,
+// Massberg & Reiss 2012). Threshold, ratio, knee and makeup glide.
+class CompStage final : public Stage {
+public:
+    static constexpr std::string_view kType = "comp";
+    enum Param : std::size_t { kThreshold, kRatio, kAttack, kRelease, kMakeup, kKnee };
+
+    CompStage();
+
+    [[nodiscard]] std::string_view type() const noexcept override { return kType; }
+    [[nodiscard]] std::span<const ParamInfo> params() const noexcept override;
+    void prepare(const ProcessSpec& spec) override;
+    void reset() noexcept override;
+    float process_sample(float x) noexcept override;
+    void process_block(std::span<float> block) noexcept override;
+
+    // The static curve: gain change in dB for a detector level in dB.
+    [[nodiscard]] static float gain_db(float level_db, float threshold_db, float slope, float knee_db) noexcept;
+
+private:
+    void on_param_changed(std::size_t index, float value) noexcept override;
+    [[nodiscard]] float step(float x) noexcept;
+
+    double sample_rate_hz_ = 48000.0;
+    dsp::EnvelopeFollower env_;
+    dsp::LinearSmoother threshold_db_;
+    dsp::LinearSmoother slope_; // 1/ratio - 1
+    dsp::LinearSmoother knee_db_;
+    dsp::LinearSmoother makeup_db_;
+    bool dirty_ = true;
+};
+
+} // namespace rigd::core::stages

@@ -1,0 +1,58 @@
+#pragma once
+
+#include "core/dsp/biquad.hpp"
+#include "core/dsp/control_rate.hpp"
+#include "core/dsp/linear_smoother.hpp"
+#include "core/stage.hpp"
+
+#include <array>
+
+namespace rigd::core::stages {
+
+// `filter`: Butterworth high- or low-pass of order 1..4 (bilinear, pre-warped
+// at the cutoff, so the response is the analog Butterworth curve on the
+// warped axis). The cutoff glides in log frequency; switching mode or order
+// crossfades the old and new filters over kFadeMs.
+class FilterStage final : public Stage {
+public:
+    static constexpr std::string_view kType = "filter";
+    static constexpr double kGlideMs = 30.0;
+    static constexpr double kFadeMs = 10.0;
+    enum Param : std::size_t { kMode, kCutoff, kOrder };
+
+    FilterStage();
+
+    [[nodiscard]] std::string_view type() const noexcept override { return kType; }
+    [[nodiscard]] std::span<const ParamInfo> params() const noexcept override;
+    void prepare(const ProcessSpec& spec) override;
+    void reset() noexcept override;
+    float process_sample(float x) noexcept override;
+    void process_block(std::span<float> block) noexcept override;
+
+private:
+    struct Bank {
+        std::array<dsp::Biquad, 2> section{};
+        int sections = 0;
+        int mode = 0;
+        int order = 2;
+        void design(double cutoff_hz, double sample_rate_hz) noexcept;
+        void reset() noexcept;
+        void process(std::span<float> block) noexcept;
+        [[nodiscard]] float process(float x) noexcept;
+    };
+
+    void on_param_changed(std::size_t index, float value) noexcept override;
+    void run(std::span<float> block) noexcept;
+
+    double sample_rate_hz_ = 48000.0;
+    dsp::ControlRate control_;
+    dsp::LinearSmoother log2_cutoff_; // per control tick
+    Bank current_;
+    Bank previous_;
+    float fade_ = 1.0f; // 1 = only current_
+    float fade_step_ = 1.0f;
+    int want_mode_ = 0;
+    int want_order_ = 2;
+};
+
+} // namespace rigd::core::stages

@@ -1,0 +1,104 @@
+#include "core/stages/reverb_stage.hpp"
+
+#include "core/dsp/sanitize.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace rigd::core::stages {
+
+namespace {
+constexpr std::array kParams{
+    ParamInfo{.name = "room", .unit = "", .min = 0.0f, .max = 1.0f, .default_value = 0.5f},
+    ParamInfo{.name = "damping", .unit = "", .min = 0.0f, .max = 1.0f, .default_value = 0.5f},
+    ParamInfo{.name = "mix", .unit = "", .min = 0.0f, .max = 1.0f, .default_value = 0.2f},
+};
+constexpr std::array<int, ReverbStage::kCombs> kCombTuning{1116, 1188, 1277, 1356, 1422, 1491, 1557, 1617};
+constexpr std::array<int, ReverbStage::kAllpasses> kAllpassTuning{556, 441, 341, 225};
+constexpr double kTuningRate = 44100.0;
+constexpr float kInputGain = 0.015f;
+constexpr float kWetGain = 3.0f;
+constexpr float kAllpassFeedback = 0.5f;
+
+float feedback_for(float room) { return 0.7f + 0.28f * room; }
+float damp_for(float damping) { return 0.4f * damping; }
+} // namespace
+
+ReverbStage::ReverbStage() { init_params(); }
+
+std::span<const ParamInfo> ReverbStage::params() const noexcept { return kParams; }
+
+void ReverbStage::prepare(const ProcessSpec& spec) {
+    const double scale = spec.sample_rate_hz / kTuningRate;
+    auto len = [&](int tuning) { return std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(tuning * scale))); };
+    for (std::size_t i = 0; i < kCombs; ++i) {
+        comb_[i].buffer.assign(len(kCombTuning[i]), 0.0f);
+    }
+    for (std::size_t i = 0; i < kAllpasses; ++i) {
+        allpass_[i].buffer.assign(len(kAllpassTuning[i]), 0.0f);
+    }
+    feedback_.prepare(spec.sample_rate_hz, kGlideMs);
+    damp_.prepare(spec.sample_rate_hz, kGlideMs);
+    mix_.prepare(spec.sample_rate_hz, kGlideMs);
+    reset();
+}
+
+void ReverbStage::reset() noexcept {
+    for (Line& l : comb_) {
+        std::fill(l.buffer.begin(), l.buffer.end(), 0.0f);
+        l.pos = 0;
+        l.store = 0.0f;
+    }
+    for (Line& l : allpass_) {
+        std::fill(l.buffer.begin(), l.buffer.end(), 0.0f);
+        l.pos = 0;
+    }
+    feedback_.snap(feedback_for(param(kRoom)));
+    damp_.snap(damp_for(param(kDamping)));
+    mix_.snap(param(kMix));
+}
+
+void ReverbStage::on_param_changed(std::size_t index, float value) noexcept {
+    switch (index) {
+    case kRoom:
+        feedback_.set_target(feedback_for(value));
+        break;
+    case kDamping:
+        damp_.set_target(damp_for(value));
+        break;
+    default:
+        mix_.set_target(value);
+        break;
+    }
+}
+
+float ReverbStage::process_sample(float x) noexcept {
+    x = dsp::sanitize(x);
+    const float fb = feedback_.next();
+    const float damp = damp_.next();
+    const float in = x * kInputGain;
+    float wet = 0.0f;
+    for (Line& c : comb_) {
+        const float out = c.buffer[c.pos];
+        c.store = out * (1.0f - damp) + c.store * damp;
+        c.buffer[c.pos] = in + c.store * fb;
+        c.pos = c.pos + 1 == c.buffer.size() ? 0 : c.pos + 1;
+        wet += out;
+    }
+    for (Line& a : allpass_) {
+        const float buffered = a.buffer[a.pos];
+        a.buffer[a.pos] = wet + buffered * kAllpassFeedback;
+        a.pos = a.pos + 1 == a.buffer.size() ? 0 : a.pos + 1;
+        wet = buffered - wet;
+    }
+    const float m = mix_.next();
+    return x + m * (kWetGain * wet - x);
+}
+
+void ReverbStage::process_block(std::span<float> block) noexcept {
+    for (float& v : block) {
+        v = process_sample(v);
+    }
+}
+
+} // namespace rigd::core::stages

@@ -1,0 +1,191 @@
+#include "core/stages/tone_stage.hpp"
+
+#include "core/dsp/sanitize.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace rigd::core::stages {
+
+namespace {
+constexpr std::array<std::string_view, 4> kModels{"modern", "british", "american", "flat"};
+constexpr std::array kParams{
+    ParamInfo{.name = "model", .unit = "", .min = 0.0f, .max = 3.0f, .default_value = 0.0f,
+              .kind = ParamKind::choice, .choices = kModels},
+    ParamInfo{.name = "bass", .unit = "", .min = 0.0f, .max = 2.0f, .default_value = 1.0f},
+    ParamInfo{.name = "mid", .unit = "", .min = 0.0f, .max = 2.0f, .default_value = 1.0f},
+    ParamInfo{.name = "treble", .unit = "", .min = 0.0f, .max = 2.0f, .default_value = 1.0f},
+    ParamInfo{.name = "presence", .unit = "", .min = 0.0f, .max = 2.0f, .default_value = 1.0f},
+};
+constexpr std::array<double, 4> kPresenceHz{6000.0, 5000.0, 4000.0, 5000.0};
+constexpr double kModernRangeDb = 12.0;
+constexpr double kPresenceRangeDb = 6.0;
+
+double compute_makeup(const dsp::ToneStackCircuit& c) {
+    const auto h = c.analog(0.5, 0.5, ToneStage::audio_taper(0.5));
+    double peak = 0.0;
+    for (double f = 20.0; f <= 20000.0; f *= 1.01) {
+        peak = std::max(peak, std::abs(h.response(f)));
+    }
+    return 1.0 / peak;
+}
+} // namespace
+
+double ToneStage::audio_taper(double rotation) noexcept {
+    // Exponential law: 15 % of the resistance at half rotation, like an A pot.
+    constexpr double k = 3.4;
+    return (std::exp(k * rotation) - 1.0) / (std::exp(k) - 1.0);
+}
+
+const dsp::ToneStackCircuit* ToneStage::circuit_for(int model) noexcept {
+    switch (model) {
+    case kBritish:
+        return &dsp::ToneStackCircuit::kMarshallJcm800;
+    case kAmerican:
+        return &dsp::ToneStackCircuit::kFenderBassman;
+    default:
+        return nullptr;
+    }
+}
+
+double ToneStage::makeup_gain(int model) noexcept {
+    // Computed once, off the RT thread (prepare() calls this first).
+    static const double british = compute_makeup(dsp::ToneStackCircuit::kMarshallJcm800);
+    static const double american = compute_makeup(dsp::ToneStackCircuit::kFenderBassman);
+    return model == kBritish ? british : (model == kAmerican ? american : 1.0);
+}
+
+void ToneStage::Bank::design(double bass, double mid, double treble, double presence_knob, double fs) noexcept {
+    if (const auto* circuit = circuit_for(model)) {
+        const auto h = circuit->analog(audio_taper(0.5 * treble), 0.5 * mid, audio_taper(0.5 * bass));
+        const auto d = dsp::ToneStackCircuit::bilinear(h, fs);
+        b = d.b;
+        a = {d.a[1], d.a[2], d.a[3]};
+        makeup = static_cast<float>(makeup_gain(model));
+    } else if (model == kModern) {
+        band[0].set(dsp::design_low_shelf(120.0, (bass - 1.0) * kModernRangeDb, fs));
+        band[1].set(dsp::design_peaking_q(700.0, (mid - 1.0) * kModernRangeDb, 0.7, fs));
+        band[2].set(dsp::design_high_shelf(2200.0, (treble - 1.0) * kModernRangeDb, fs));
+        makeup = 1.0f;
+    }
+    presence.set(dsp::design_high_shelf(kPresenceHz[static_cast<std::size_t>(model)],
+                                        (presence_knob - 1.0) * kPresenceRangeDb, fs));
+}
+
+void ToneStage::Bank::reset() noexcept {
+    s = {};
+    for (auto& bq : band) {
+        bq.reset();
+    }
+    presence.reset();
+}
+
+void ToneStage::Bank::process(std::span<float> block) noexcept {
+    if (circuit_for(model) != nullptr) {
+        double s1 = s[0], s2 = s[1], s3 = s[2];
+        for (float& v : block) {
+            const double x = v;
+            const double y = b[0] * x + s1;
+            s1 = b[1] * x - a[0] * y + s2;
+            s2 = b[2] * x - a[1] * y + s3;
+            s3 = b[3] * x - a[2] * y;
+            v = static_cast<float>(y) * makeup;
+        }
+        s = {s1, s2, s3};
+    } else if (model == kModern) {
+        for (auto& bq : band) {
+            bq.process(block);
+        }
+    }
+    presence.process(block);
+}
+
+ToneStage::ToneStage() { init_params(); }
+
+std::span<const ParamInfo> ToneStage::params() const noexcept { return kParams; }
+
+void ToneStage::prepare(const ProcessSpec& spec) {
+    (void)makeup_gain(kBritish); // build the static makeup table here, not on the RT thread
+    sample_rate_hz_ = spec.sample_rate_hz;
+    for (auto& k : knob_) {
+        k.prepare(dsp::ControlRate::rate_hz(spec.sample_rate_hz), kGlideMs);
+    }
+    fade_step_ = static_cast<float>(1.0 / std::max(1.0, kFadeMs * 0.001 * spec.sample_rate_hz));
+    reset();
+}
+
+void ToneStage::reset() noexcept {
+    for (std::size_t k = 0; k < knob_.size(); ++k) {
+        knob_[k].snap(param(kBass + k));
+    }
+    current_.model = want_model_;
+    current_.design(param(kBass), param(kMid), param(kTreble), param(kPresence), sample_rate_hz_);
+    current_.reset();
+    previous_.reset();
+    fade_ = 1.0f;
+    control_.reset();
+}
+
+void ToneStage::on_param_changed(std::size_t index, float value) noexcept {
+    if (index == kModel) {
+        want_model_ = static_cast<int>(std::lround(value));
+    } else if (index <= kPresence) {
+        knob_[index - kBass].set_target(value);
+    }
+}
+
+void ToneStage::run(std::span<float> block) noexcept {
+    for (float& v : block) {
+        v = dsp::sanitize(v);
+    }
+    if (fade_ >= 1.0f) {
+        current_.process(block);
+        return;
+    }
+    for (float& v : block) {
+        float old_y = v;
+        float new_y = v;
+        previous_.process({&old_y, 1});
+        current_.process({&new_y, 1});
+        v = old_y + fade_ * (new_y - old_y);
+        fade_ = std::min(1.0f, fade_ + fade_step_);
+    }
+}
+
+void ToneStage::process_block(std::span<float> block) noexcept {
+    std::size_t i = 0;
+    while (i < block.size()) {
+        bool tick = false;
+        const std::size_t n = control_.next_segment(block.size() - i, tick);
+        if (tick) {
+            bool moving = false;
+            std::array<double, 4> k{};
+            for (std::size_t j = 0; j < knob_.size(); ++j) {
+                moving |= knob_[j].is_smoothing();
+                k[j] = knob_[j].next();
+            }
+            if (want_model_ != current_.model && fade_ >= 1.0f) {
+                previous_ = current_;
+                current_.model = want_model_;
+                current_.reset();
+                current_.design(k[0], k[1], k[2], k[3], sample_rate_hz_);
+                fade_ = 0.0f;
+            } else if (moving) {
+                current_.design(k[0], k[1], k[2], k[3], sample_rate_hz_);
+                if (fade_ < 1.0f) {
+                    previous_.design(k[0], k[1], k[2], k[3], sample_rate_hz_);
+                }
+            }
+        }
+        run(block.subspan(i, n));
+        i += n;
+    }
+}
+
+float ToneStage::process_sample(float x) noexcept {
+    float b[1] = {x};
+    process_block(b);
+    return b[0];
+}
+
+} // namespace rigd::core::stages
