@@ -118,11 +118,24 @@ void LstmModel::run(const float* in, float* out, std::size_t n) noexcept {
     const int layers = kLayers > 0 ? kLayers : layers_;
     constexpr int kP = kH > 0 ? (kH + kLanes - 1) / kLanes * kLanes : 0;
     const int p = kP > 0 ? kP : padded_;
-    const int nv = p / kLanes;      // vectors per gate block
+    const int nv = p / kLanes; // vectors per gate block
     const int gates = 4 * p;
     constexpr int kGateVecs = kP > 0 ? 4 * kP / kLanes : kMaxVecs;
+    // Fixed sizes keep c in registers across samples; four partial sums per
+    // gate vector keep the FMA chains short (the recurrence is latency-bound).
+    constexpr int kPartials = kH > 0 ? 4 : 2;
     const int gv = 4 * nv;
     float* state = state_.data();
+    constexpr int kCellLayers = kLayers > 0 ? kLayers : 1;
+    constexpr int kCellVecs = kP > 0 ? kP / kLanes : 1;
+    VecF cell[kCellLayers][kCellVecs];
+    if constexpr (kH > 0) {
+        for (int l = 0; l < kLayers; ++l) {
+            for (int q = 0; q < kCellVecs; ++q) {
+                cell[l][q] = simd::load(state + (2 * l + 1) * p + q * kLanes);
+            }
+        }
+    }
 
     for (std::size_t t = 0; t < n; ++t) {
         float x = in[t];
@@ -133,46 +146,61 @@ void LstmModel::run(const float* in, float* out, std::size_t n) noexcept {
             const float* b = b_.data() + static_cast<std::size_t>(l) * static_cast<std::size_t>(gates);
             float* hs = state + static_cast<std::ptrdiff_t>(l) * 2 * p;
             float* cs = hs + p;
-            // Two partial sums per gate vector shorten the FMA dependency chain.
-            VecF acc0[kGateVecs];
-            VecF acc1[kGateVecs];
+            VecF acc[kPartials][kGateVecs];
             for (int q = 0; q < gv; ++q) {
-                acc0[q] = simd::load(b + q * kLanes);
-                acc1[q] = VecF{};
+                acc[0][q] = simd::load(b + q * kLanes);
+                for (int k = 1; k < kPartials; ++k) {
+                    acc[k][q] = VecF{};
+                }
             }
-            for (int i = 0; i < in_count; ++i) {
-                const VecF xi = simd::splat(layer_in[i]);
+            // Columns: the layer input, then the recurrent h. Input columns
+            // go to partial 0; h columns round-robin over all partials
+            // (unrolled so the accumulators stay in registers).
+            for (int j = 0; j < in_count; ++j) {
+                const VecF uj = simd::splat(layer_in[j]);
                 for (int q = 0; q < gv; ++q) {
-                    acc0[q] += xi * simd::load(w + i * gates + q * kLanes);
+                    acc[0][q] += uj * simd::load(w + j * gates + q * kLanes);
                 }
             }
             const float* wh = w + in_count * gates;
             int j = 0;
-            for (; j + 1 < h; j += 2) {
-                const VecF h0 = simd::splat(hs[j]);
-                const VecF h1 = simd::splat(hs[j + 1]);
-                for (int q = 0; q < gv; ++q) {
-                    acc0[q] += h0 * simd::load(wh + j * gates + q * kLanes);
-                    acc1[q] += h1 * simd::load(wh + (j + 1) * gates + q * kLanes);
+            for (; j + kPartials <= h; j += kPartials) {
+                for (int k = 0; k < kPartials; ++k) {
+                    const VecF uj = simd::splat(hs[j + k]);
+                    for (int q = 0; q < gv; ++q) {
+                        acc[k][q] += uj * simd::load(wh + (j + k) * gates + q * kLanes);
+                    }
                 }
             }
-            if (j < h) {
-                const VecF h0 = simd::splat(hs[j]);
+            for (; j < h; ++j) {
+                const VecF uj = simd::splat(hs[j]);
                 for (int q = 0; q < gv; ++q) {
-                    acc0[q] += h0 * simd::load(wh + j * gates + q * kLanes);
+                    acc[1][q] += uj * simd::load(wh + j * gates + q * kLanes);
                 }
             }
             for (int q = 0; q < gv; ++q) {
-                acc0[q] = simd::tanh(acc0[q] + acc1[q]);
+                VecF sum = acc[0][q];
+                if constexpr (kPartials == 4) {
+                    sum = (acc[0][q] + acc[1][q]) + (acc[2][q] + acc[3][q]);
+                } else {
+                    sum = acc[0][q] + acc[1][q];
+                }
+                acc[0][q] = simd::tanh(sum);
             }
             // Blocks: [0, nv) i, [nv, 2nv) f, [2nv, 3nv) g, [3nv, 4nv) o.
             for (int q = 0; q < nv; ++q) {
-                const VecF ig = 0.5f + 0.5f * acc0[q];
-                const VecF fg = 0.5f + 0.5f * acc0[nv + q];
-                const VecF gg = acc0[2 * nv + q];
-                const VecF og = 0.5f + 0.5f * acc0[3 * nv + q];
-                const VecF c = fg * simd::load(cs + q * kLanes) + ig * gg;
-                simd::store(cs + q * kLanes, c);
+                const VecF ig = 0.5f + 0.5f * acc[0][q];
+                const VecF fg = 0.5f + 0.5f * acc[0][nv + q];
+                const VecF gg = acc[0][2 * nv + q];
+                const VecF og = 0.5f + 0.5f * acc[0][3 * nv + q];
+                VecF c;
+                if constexpr (kH > 0) {
+                    c = fg * cell[l][q] + ig * gg;
+                    cell[l][q] = c;
+                } else {
+                    c = fg * simd::load(cs + q * kLanes) + ig * gg;
+                    simd::store(cs + q * kLanes, c);
+                }
                 simd::store(hs + q * kLanes, og * simd::tanh(c));
             }
             layer_in = hs;
@@ -184,6 +212,13 @@ void LstmModel::run(const float* in, float* out, std::size_t n) noexcept {
             y += head_w_[static_cast<std::size_t>(i)] * hl[i];
         }
         out[t] = y;
+    }
+    if constexpr (kH > 0) {
+        for (int l = 0; l < kLayers; ++l) {
+            for (int q = 0; q < kCellVecs; ++q) {
+                simd::store(state + (2 * l + 1) * p + q * kLanes, cell[l][q]);
+            }
+        }
     }
 }
 

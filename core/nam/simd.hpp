@@ -43,19 +43,19 @@ inline void store(float* p, VecF v) noexcept { std::memcpy(p, &v, sizeof(v)); }
     a = a < 9.0f ? a : 9.0f; // tanh(9) rounds to 1 - 2^-24 already; keeps 2^n normal
     const VecF y = a * -2.0f; // in [-18, 0]
     // n = round(y / ln 2) (y <= 0: truncating y/ln2 - 0.5 rounds half away).
-    const VecI n = __builtin_convertvector(y * 1.44269504088896341f - 0.5f, VecI);
+    const VecI n = __builtin_convertvector(a * -2.88539008177792681f - 0.5f, VecI);
     const VecF fn = __builtin_convertvector(n, VecF);
     // r = y - n ln 2 in two steps (Cody-Waite), |r| <= ln(2)/2.
     VecF r = y - fn * 0.693145751953125f;
     r = r - fn * 1.42860682030941723212e-6f;
-    // expm1(r) = r (1 + r/2 + r^2/6 + ... + r^6/5040): truncation < 2e-8 relative.
-    VecF p = splat(1.0f / 5040.0f);
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
+    // expm1(r) = r (1 + r/2 + r^2/6 + ... + r^6/5040): truncation < 2e-8
+    // relative. Estrin's scheme: a short dependency chain for the LSTM.
+    const VecF r2 = r * r;
+    const VecF p01 = 1.0f + r * 0.5f;
+    const VecF p23 = 1.0f / 6.0f + r * (1.0f / 24.0f);
+    const VecF p45 = 1.0f / 120.0f + r * (1.0f / 720.0f);
+    const VecF p456 = p45 + r2 * (1.0f / 5040.0f);
+    const VecF p = p01 + r2 * (p23 + r2 * p456);
     const VecF em1r = p * r;
     const VecI scale_bits = (n + 127) << 23;
     const VecF s = std::bit_cast<VecF>(scale_bits);
