@@ -31,7 +31,7 @@ public:
 
 private:
     struct Bank {
-        std::array<dsp::Biquad, 2> section{};
+        std::array<dsp::BiquadD, 2> section{}; // double: low cutoffs at high orders
         int sections = 0;
         int mode = 0;
         int order = 2;

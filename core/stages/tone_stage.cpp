@@ -22,7 +22,7 @@ constexpr double kModernRangeDb = 12.0;
 constexpr double kPresenceRangeDb = 6.0;
 
 double compute_makeup(const dsp::ToneStackCircuit& c) {
-    const auto h = c.analog(0.5, 0.5, ToneStage::audio_taper(0.5));
+    const auto h = c.analog(ToneStage::audio_taper(0.5), 0.5, ToneStage::audio_taper(0.5));
     double peak = 0.0;
     for (double f = 20.0; f <= 20000.0; f *= 1.01) {
         peak = std::max(peak, std::abs(h.response(f)));
@@ -35,6 +35,11 @@ double ToneStage::audio_taper(double rotation) noexcept {
     // Exponential law: 15 % of the resistance at half rotation, like an A pot.
     constexpr double k = 3.4;
     return (std::exp(k * rotation) - 1.0) / (std::exp(k) - 1.0);
+}
+
+double ToneStage::mid_position(double knob) noexcept {
+    // Linear pot; the wiper up (m = 1) lifts the mids.
+    return 0.5 * knob;
 }
 
 const dsp::ToneStackCircuit* ToneStage::circuit_for(int model) noexcept {
@@ -57,7 +62,7 @@ double ToneStage::makeup_gain(int model) noexcept {
 
 void ToneStage::Bank::design(double bass, double mid, double treble, double presence_knob, double fs) noexcept {
     if (const auto* circuit = circuit_for(model)) {
-        const auto h = circuit->analog(audio_taper(0.5 * treble), 0.5 * mid, audio_taper(0.5 * bass));
+        const auto h = circuit->analog(audio_taper(0.5 * treble), mid_position(mid), audio_taper(0.5 * bass));
         const auto d = dsp::ToneStackCircuit::bilinear(h, fs);
         b = d.b;
         a = {d.a[1], d.a[2], d.a[3]};

@@ -14,7 +14,7 @@ namespace rigd::core::stages {
 //  - british / american: the passive three-knob stack (Marshall JCM800 /
 //    Fender '59 Bassman component values), its exact third-order transfer
 //    function discretised by the bilinear transform. Knob 0..2 maps to pot
-//    rotation 0..1 (bass and treble audio taper, mid linear); the stack's
+//    rotation (bass and treble audio taper, mid linear); the stack's
 //    insertion loss is made up so that all knobs at noon peak at 0 dB.
 //  - modern: active three band (low shelf 120 Hz, bell 700 Hz, high shelf
 //    2.2 kHz), +-12 dB, 1 = flat.
@@ -40,6 +40,8 @@ public:
 
     // Pot rotation for a knob value (0..2), as the circuit model sees it.
     [[nodiscard]] static double audio_taper(double rotation) noexcept;
+    // Mid wiper position m for a mid knob value (0..2).
+    [[nodiscard]] static double mid_position(double knob) noexcept;
     [[nodiscard]] static const dsp::ToneStackCircuit* circuit_for(int model) noexcept;
     // Gain applied after the passive stack of `model` (1 for the others).
     [[nodiscard]] static double makeup_gain(int model) noexcept;
