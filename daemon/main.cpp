@@ -142,10 +142,15 @@ int run(const rigd::control::Config& config) {
     spdlog::info("OSC listening on UDP port {}", osc.port());
 
     CounterReporter reporter;
+    auto next_report = std::chrono::steady_clock::now();
     while (g_signal.load() == 0 && !host->server_gone()) {
         std::this_thread::sleep_for(20ms);
         rig.collect_retired();
-        reporter.report(engine.counters(), host->xruns());
+        // At most one line per counter per second, however busy the RT side is.
+        if (std::chrono::steady_clock::now() >= next_report) {
+            reporter.report(engine.counters(), host->xruns());
+            next_report += 1s;
+        }
     }
     osc.stop();
     if (host->server_gone()) {
