@@ -182,3 +182,19 @@ TEST_CASE("engine: periods longer than the prepared block are processed whole") 
     CHECK(l[299] == doctest::Approx(0.25f * std::pow(10.0f, -6.0f / 20.0f)));
     CHECK(r[150] == l[150]);
 }
+
+#include "core/denormals.hpp"
+
+#include <thread>
+
+TEST_CASE("denormals: flushing on a thread turns subnormal results into zero") {
+    std::thread t([] {
+        rigd::core::flush_denormals_on_this_thread();
+        CHECK(rigd::core::denormals_are_flushed());
+        volatile float tiny = 1e-30f;
+        volatile float scale = 1e-10f;
+        const float product = tiny * scale; // 1e-40 is subnormal in float
+        CHECK(product == 0.0f);
+    });
+    t.join();
+}
