@@ -129,9 +129,11 @@ void LstmModel::run(const float* in, float* out, std::size_t n) noexcept {
     constexpr int kCellLayers = kLayers > 0 ? kLayers : 1;
     constexpr int kCellVecs = kP > 0 ? kP / kLanes : 1;
     VecF cell[kCellLayers][kCellVecs];
+    VecF hidden[kCellLayers][kCellVecs];
     if constexpr (kH > 0) {
         for (int l = 0; l < kLayers; ++l) {
             for (int q = 0; q < kCellVecs; ++q) {
+                hidden[l][q] = simd::load(state + 2 * l * p + q * kLanes);
                 cell[l][q] = simd::load(state + (2 * l + 1) * p + q * kLanes);
             }
         }
@@ -156,26 +158,54 @@ void LstmModel::run(const float* in, float* out, std::size_t n) noexcept {
             // Columns: the layer input, then the recurrent h. Input columns
             // go to partial 0; h columns round-robin over all partials
             // (unrolled so the accumulators stay in registers).
-            for (int j = 0; j < in_count; ++j) {
-                const VecF uj = simd::splat(layer_in[j]);
-                for (int q = 0; q < gv; ++q) {
-                    acc[0][q] += uj * simd::load(w + j * gates + q * kLanes);
-                }
-            }
-            const float* wh = w + in_count * gates;
-            int j = 0;
-            for (; j + kPartials <= h; j += kPartials) {
-                for (int k = 0; k < kPartials; ++k) {
-                    const VecF uj = simd::splat(hs[j + k]);
+            if constexpr (kH > 0) {
+                // h stays in registers: lanes are broadcast with shuffles
+                // (a scalar reload of a just-stored vector stalls on
+                // store-to-load forwarding).
+                if (l == 0) {
+                    const VecF uj = simd::splat(x);
                     for (int q = 0; q < gv; ++q) {
-                        acc[k][q] += uj * simd::load(wh + (j + k) * gates + q * kLanes);
+                        acc[0][q] += uj * simd::load(w + q * kLanes);
+                    }
+                } else {
+#pragma GCC unroll 32
+                    for (int j = 0; j < kH; ++j) {
+                        const VecF uj = simd::lane(hidden[l - 1][j / kLanes], j % kLanes);
+                        for (int q = 0; q < gv; ++q) {
+                            acc[j % kPartials][q] += uj * simd::load(w + j * gates + q * kLanes);
+                        }
                     }
                 }
-            }
-            for (; j < h; ++j) {
-                const VecF uj = simd::splat(hs[j]);
-                for (int q = 0; q < gv; ++q) {
-                    acc[1][q] += uj * simd::load(wh + j * gates + q * kLanes);
+                const float* wh = w + in_count * gates;
+#pragma GCC unroll 32
+                for (int j = 0; j < kH; ++j) {
+                    const VecF uj = simd::lane(hidden[l][j / kLanes], j % kLanes);
+                    for (int q = 0; q < gv; ++q) {
+                        acc[j % kPartials][q] += uj * simd::load(wh + j * gates + q * kLanes);
+                    }
+                }
+            } else {
+                for (int j = 0; j < in_count; ++j) {
+                    const VecF uj = simd::splat(layer_in[j]);
+                    for (int q = 0; q < gv; ++q) {
+                        acc[0][q] += uj * simd::load(w + j * gates + q * kLanes);
+                    }
+                }
+                const float* wh = w + in_count * gates;
+                int j = 0;
+                for (; j + kPartials <= h; j += kPartials) {
+                    for (int k = 0; k < kPartials; ++k) {
+                        const VecF uj = simd::splat(hs[j + k]);
+                        for (int q = 0; q < gv; ++q) {
+                            acc[k][q] += uj * simd::load(wh + (j + k) * gates + q * kLanes);
+                        }
+                    }
+                }
+                for (; j < h; ++j) {
+                    const VecF uj = simd::splat(hs[j]);
+                    for (int q = 0; q < gv; ++q) {
+                        acc[1][q] += uj * simd::load(wh + j * gates + q * kLanes);
+                    }
                 }
             }
             for (int q = 0; q < gv; ++q) {
@@ -193,29 +223,40 @@ void LstmModel::run(const float* in, float* out, std::size_t n) noexcept {
                 const VecF fg = 0.5f + 0.5f * acc[0][nv + q];
                 const VecF gg = acc[0][2 * nv + q];
                 const VecF og = 0.5f + 0.5f * acc[0][3 * nv + q];
-                VecF c;
                 if constexpr (kH > 0) {
-                    c = fg * cell[l][q] + ig * gg;
+                    const VecF c = fg * cell[l][q] + ig * gg;
                     cell[l][q] = c;
+                    hidden[l][q] = og * simd::tanh(c);
                 } else {
-                    c = fg * simd::load(cs + q * kLanes) + ig * gg;
+                    const VecF c = fg * simd::load(cs + q * kLanes) + ig * gg;
                     simd::store(cs + q * kLanes, c);
+                    simd::store(hs + q * kLanes, og * simd::tanh(c));
                 }
-                simd::store(hs + q * kLanes, og * simd::tanh(c));
             }
             layer_in = hs;
             in_count = h;
         }
         float y = head_b_;
-        const float* hl = state + static_cast<std::ptrdiff_t>(layers - 1) * 2 * p;
-        for (int i = 0; i < h; ++i) {
-            y += head_w_[static_cast<std::size_t>(i)] * hl[i];
+        if constexpr (kH > 0) {
+            VecF prod = VecF{};
+            for (int q = 0; q < kCellVecs; ++q) {
+                prod += simd::load(head_w_.data() + q * kLanes) * hidden[kLayers - 1][q];
+            }
+            for (int i = 0; i < kLanes; ++i) {
+                y += prod[i];
+            }
+        } else {
+            const float* hl = state + static_cast<std::ptrdiff_t>(layers - 1) * 2 * p;
+            for (int i = 0; i < h; ++i) {
+                y += head_w_[static_cast<std::size_t>(i)] * hl[i];
+            }
         }
         out[t] = y;
     }
     if constexpr (kH > 0) {
         for (int l = 0; l < kLayers; ++l) {
             for (int q = 0; q < kCellVecs; ++q) {
+                simd::store(state + 2 * l * p + q * kLanes, hidden[l][q]);
                 simd::store(state + (2 * l + 1) * p + q * kLanes, cell[l][q]);
             }
         }

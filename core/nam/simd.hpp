@@ -30,39 +30,28 @@ inline void store(float* p, VecF v) noexcept { std::memcpy(p, &v, sizeof(v)); }
 
 [[nodiscard]] inline VecF splat(float s) noexcept { return VecF{} + s; }
 
-// tanh within 3 ulp over the whole float range (max abs error 1.5e-7, max
-// relative 2.1e-7: test_nam_math "simd tanh"); the golden tests need 1e-5
-// end to end, which NAM's coarse rational "fast tanh" misses. Written as
-// tanh(|x|) = -m / (2 + m) with m = expm1(-2|x|), and expm1 evaluated as
-// 2^n * expm1(r) + (2^n - 1) so that small |x| keeps full relative
-// precision without a second branch. NaN comes out as +-1 (clamped).
+// Lane i of v in every lane (a register shuffle, no memory round trip).
+[[nodiscard]] inline VecF lane(VecF v, int i) noexcept { return __builtin_shuffle(v, VecI{} + i); }
+
+// tanh as x P(x^2) / Q(x^2) with a rational minimax fit on [0, 9] (degree
+// 13/6; fitted for this project with mpmath, see bench/nam/RESULTS.md):
+// 5.9e-9 in exact arithmetic; in float max abs error 3.2e-7, relative 3.6e-7
+// (test_nam_math
+// "simd tanh"). The golden tests need 1e-5 end to end, which NAM's coarse
+// "fast tanh" misses. Estrin evaluation keeps the dependency chain short:
+// the LSTM recurrence is latency-bound. Beyond |x| = 9, tanh rounds to +-1.
+// NaN comes out NaN.
 [[nodiscard]] inline VecF tanh(VecF x) noexcept {
-    const VecI bits = std::bit_cast<VecI>(x);
-    const VecI sign = bits & static_cast<std::int32_t>(0x80000000u);
-    VecF a = std::bit_cast<VecF>(bits & 0x7fffffff);
-    a = a < 9.0f ? a : 9.0f; // tanh(9) rounds to 1 - 2^-24 already; keeps 2^n normal
-    const VecF y = a * -2.0f; // in [-18, 0]
-    // n = round(y / ln 2) (y <= 0: truncating y/ln2 - 0.5 rounds half away).
-    const VecI n = __builtin_convertvector(a * -2.88539008177792681f - 0.5f, VecI);
-    const VecF fn = __builtin_convertvector(n, VecF);
-    // r = y - n ln 2 in two steps (Cody-Waite), |r| <= ln(2)/2.
-    VecF r = y - fn * 0.693145751953125f;
-    r = r - fn * 1.42860682030941723212e-6f;
-    // expm1(r) = r (1 + r/2 + r^2/6 + ... + r^6/5040): truncation < 2e-8
-    // relative. Estrin's scheme: a short dependency chain for the LSTM.
-    const VecF r2 = r * r;
-    const VecF p01 = 1.0f + r * 0.5f;
-    const VecF p23 = 1.0f / 6.0f + r * (1.0f / 24.0f);
-    const VecF p45 = 1.0f / 120.0f + r * (1.0f / 720.0f);
-    const VecF p456 = p45 + r2 * (1.0f / 5040.0f);
-    const VecF p = p01 + r2 * (p23 + r2 * p456);
-    const VecF em1r = p * r;
-    const VecI scale_bits = (n + 127) << 23;
-    const VecF s = std::bit_cast<VecF>(scale_bits);
-    const VecF m = s * em1r + (s - 1.0f); // expm1(y), in (-1, 0]
-    const VecF t = m / (m + 2.0f);        // -tanh(|x|), sign bit set
-    const VecI out = std::bit_cast<VecI>(t) ^ (sign ^ static_cast<std::int32_t>(0x80000000u));
-    return std::bit_cast<VecF>(out);
+    VecF c = x < 9.0f ? x : splat(9.0f);
+    c = c > -9.0f ? c : splat(-9.0f);
+    const VecF y = c * c;
+    const VecF y2 = y * y;
+    const VecF y4 = y2 * y2;
+    const VecF p = (0.99999996894111232f + y * 0.13079158639032421f) +
+                   y2 * (0.0030986486225687238f + y * 1.1101761550457648e-5f) +
+                   y4 * ((-2.0029302352598072e-8f + y * 5.1925658910201919e-11f) + y2 * -8.2909838651206455e-14f);
+    const VecF q = (1.0f + y * 0.46412478890691078f) + y2 * (0.024473739087070527f + y * 0.00025385927422398145f);
+    return c * p / q;
 }
 
 // sigmoid(x) = (1 + tanh(x / 2)) / 2: one accurate kernel for both.
