@@ -1,8 +1,10 @@
+#include "core/conv/cab_stage.hpp"
 #include "core/stage_factory.hpp"
 
 namespace rigd::core {
 
-// The `cab` stage registers here (core/conv owns it).
-void register_cab_stages(StageFactory&) {}
+void register_cab_stages(StageFactory& factory) {
+    factory.add(std::string(conv::CabStage::kType), [] { return std::make_unique<conv::CabStage>(); });
+}
 
 } // namespace rigd::core

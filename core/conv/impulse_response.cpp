@@ -1,0 +1,172 @@
+#include "core/conv/impulse_response.hpp"
+
+#include "core/conv/ir_load_error.hpp"
+
+#include <samplerate.h>
+#include <sndfile.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <numbers>
+#include <string>
+
+namespace rigd::core::conv {
+
+namespace {
+
+struct SndfileCloser {
+    void operator()(SNDFILE* f) const noexcept { sf_close(f); }
+};
+
+[[nodiscard]] std::string container_name(int format) {
+    SF_FORMAT_INFO info{};
+    info.format = format & SF_FORMAT_TYPEMASK;
+    if (sf_command(nullptr, SFC_GET_FORMAT_INFO, &info, sizeof info) == 0 && info.name != nullptr) {
+        return info.name;
+    }
+    return "unknown format";
+}
+
+[[nodiscard]] std::string fixed(double v, int decimals) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+    return buf;
+}
+
+} // namespace
+
+ImpulseResponse ImpulseResponse::load_wav(const std::filesystem::path& path) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) {
+        throw IrLoadError(path, "no such file");
+    }
+    if (std::filesystem::is_directory(path, ec)) {
+        throw IrLoadError(path, "is a directory, not a WAV file");
+    }
+    SF_INFO info{};
+    std::unique_ptr<SNDFILE, SndfileCloser> file(sf_open(path.c_str(), SFM_READ, &info));
+    if (!file) {
+        throw IrLoadError(path, std::string("not a readable WAV file (") + sf_strerror(nullptr) + ")");
+    }
+    const int container = info.format & SF_FORMAT_TYPEMASK;
+    if (container != SF_FORMAT_WAV && container != SF_FORMAT_WAVEX && container != SF_FORMAT_RF64) {
+        throw IrLoadError(path, "not a WAV file (" + container_name(info.format) + ")");
+    }
+    if (info.frames <= 0) {
+        throw IrLoadError(path, "empty: no sample frames");
+    }
+    if (info.channels < 1 || info.channels > 2) {
+        throw IrLoadError(path, std::to_string(info.channels) + " channels; only mono or stereo IRs are supported");
+    }
+    const auto rate = static_cast<double>(info.samplerate);
+    if (rate < kMinRateHz || rate > kMaxRateHz) {
+        throw IrLoadError(path, "sample rate " + std::to_string(info.samplerate) + " Hz is outside " +
+                                    fixed(kMinRateHz, 0) + ".." + fixed(kMaxRateHz, 0) + " Hz");
+    }
+    const double seconds = static_cast<double>(info.frames) / rate;
+    if (seconds > kMaxSeconds) {
+        throw IrLoadError(path, fixed(seconds, 2) + " s long; IRs are limited to " + fixed(kMaxSeconds, 0) + " s");
+    }
+
+    const auto frames = static_cast<std::size_t>(info.frames);
+    const auto channels = static_cast<std::size_t>(info.channels);
+    std::vector<float> interleaved(frames * channels);
+    const sf_count_t got = sf_readf_float(file.get(), interleaved.data(), info.frames);
+    if (got != info.frames) {
+        throw IrLoadError(path, "corrupt or truncated: read " + std::to_string(got) + " of " +
+                                    std::to_string(info.frames) + " frames (" + sf_strerror(file.get()) + ")");
+    }
+
+    ImpulseResponse ir;
+    ir.sample_rate_hz = rate;
+    ir.source_channels = info.channels;
+    ir.samples.resize(frames);
+    float peak = 0.0f;
+    for (std::size_t i = 0; i < frames; ++i) {
+        float v = interleaved[i * channels];
+        if (channels == 2) {
+            v = 0.5f * (v + interleaved[i * channels + 1]);
+        }
+        if (!std::isfinite(v)) {
+            throw IrLoadError(path, "sample " + std::to_string(i) + " is not a finite number");
+        }
+        ir.samples[i] = v;
+        peak = std::max(peak, std::abs(v));
+    }
+    if (peak < kSilenceThreshold) {
+        throw IrLoadError(path, "silent (peak below -120 dBFS" +
+                                    std::string(channels == 2 ? " after mixing stereo to mono)" : ")"));
+    }
+    return ir;
+}
+
+ImpulseResponse ImpulseResponse::resampled(double rate_hz) const {
+    ImpulseResponse out;
+    out.sample_rate_hz = rate_hz;
+    out.source_channels = source_channels;
+    if (rate_hz == sample_rate_hz || samples.empty()) {
+        out.samples = samples;
+        return out;
+    }
+    const double ratio = rate_hz / sample_rate_hz;
+    // A little room beyond n * ratio for the converter's filter tail.
+    const auto capacity = static_cast<std::size_t>(std::ceil(static_cast<double>(samples.size()) * ratio)) + 64;
+    out.samples.assign(capacity, 0.0f);
+    SRC_DATA data{};
+    data.data_in = samples.data();
+    data.data_out = out.samples.data();
+    data.input_frames = static_cast<long>(samples.size());
+    data.output_frames = static_cast<long>(capacity);
+    data.end_of_input = 1;
+    data.src_ratio = ratio;
+    const int err = src_simple(&data, SRC_SINC_BEST_QUALITY, 1);
+    if (err != 0) {
+        throw std::runtime_error(std::string("resampling the IR failed: ") + src_strerror(err));
+    }
+    out.samples.resize(static_cast<std::size_t>(data.output_frames_gen));
+    // Interpolating keeps sample values, so the sum over the (denser) grid
+    // would grow with the rate: scale back to the file's frequency response.
+    const auto scale = static_cast<float>(sample_rate_hz / rate_hz);
+    for (float& v : out.samples) {
+        v *= scale;
+    }
+    return out;
+}
+
+void ImpulseResponse::trim(double max_ms) {
+    if (max_ms <= 0.0) {
+        return;
+    }
+    const auto keep = static_cast<std::size_t>(std::max(1.0, std::round(max_ms * 0.001 * sample_rate_hz)));
+    if (keep >= samples.size()) {
+        return;
+    }
+    samples.resize(keep);
+    const auto fade = std::min<std::size_t>(keep / 2, static_cast<std::size_t>(kTrimFadeMs * 0.001 * sample_rate_hz));
+    for (std::size_t i = 0; i < fade; ++i) {
+        // Runs from just below 1 to just above 0 over the last `fade` samples.
+        const double t = static_cast<double>(i + 1) / static_cast<double>(fade + 1);
+        samples[keep - fade + i] *= static_cast<float>(0.5 * (1.0 + std::cos(std::numbers::pi * t)));
+    }
+}
+
+double ImpulseResponse::energy_normalization_gain() const noexcept {
+    double energy = 0.0;
+    for (float v : samples) {
+        energy += static_cast<double>(v) * v;
+    }
+    energy *= sample_rate_hz / 48000.0;
+    return energy > 0.0 ? 1.0 / std::sqrt(energy) : 1.0;
+}
+
+ImpulseResponse ImpulseResponse::load(const std::filesystem::path& path, double rate_hz) {
+    ImpulseResponse ir = load_wav(path);
+    if (ir.sample_rate_hz != rate_hz) {
+        return ir.resampled(rate_hz);
+    }
+    return ir;
+}
+
+} // namespace rigd::core::conv
