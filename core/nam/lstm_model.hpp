@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/nam/nam_file.hpp"
+#include "core/nam/nam_kernels.hpp"
 #include "core/nam/nam_model.hpp"
 
 #include <cstddef>
@@ -14,7 +15,8 @@ namespace rigd::core::nam {
 // tanh over all gates (sigmoid(x) = (1 + tanh(x/2)) / 2 with the 1/2 folded
 // into the i, f, o weights at load time). Gate blocks are padded to the SIMD
 // width; padded lanes stay exactly zero. Hidden sizes 8/12/16 with 1 or 2
-// layers use compile-time sizes; the general path gives the same output.
+// layers use compile-time sizes (nam_kernels.cpp); the general path gives the
+// same output.
 class LstmModel final : public NamModel {
 public:
     LstmModel(const LstmConfig& config, const std::vector<float>& weights, double sample_rate_hz,
@@ -27,25 +29,17 @@ public:
     [[nodiscard]] std::string_view kernel_name() const noexcept override { return kernel_name_; }
 
 private:
-    using Runner = void (LstmModel::*)(const float*, float*, std::size_t) noexcept;
-    template <int kH, int kLayers>
-    void run(const float* in, float* out, std::size_t n) noexcept;
     void save_reset_state() override;
 
-    int layers_ = 1;
-    int hidden_ = 1;
-    int padded_ = 0; // hidden size rounded up to the SIMD width
-    // Per layer, column-major: column j holds the 4 padded gate blocks
-    // (i, f, g, o) for input j; inputs are [x (I columns), h (H columns)].
     std::vector<float> w_;
     std::vector<std::size_t> w_offset_;
-    std::vector<float> b_;      // per layer, 4 * padded_
-    std::vector<float> state_;  // per layer h then c, padded_ each
+    std::vector<float> b_;
+    std::vector<float> state_; // per layer h then c
     std::vector<float> initial_state_;
     std::vector<float> reset_state_;
-    std::vector<float> head_w_; // padded_
-    float head_b_ = 0.0f;
-    Runner runner_ = nullptr;
+    std::vector<float> head_w_;
+    LstmView view_;
+    LstmKernel kernel_ = nullptr;
     std::string kernel_name_;
 };
 

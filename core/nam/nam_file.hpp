@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/nam/activation.hpp"
+
 #include <optional>
 #include <string>
 #include <variant>
@@ -21,8 +23,6 @@ struct NamMetadata {
     std::string gear_model;
     std::string tone_type;
 };
-
-enum class Activation { tanh, relu, hardtanh, sigmoid, leaky_relu };
 
 struct WaveNetLayerArrayConfig {
     int input_size = 1;

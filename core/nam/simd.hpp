@@ -6,8 +6,21 @@
 
 // GCC/Clang vector extensions: one source for AVX-512, AVX2 and the SSE2
 // baseline of a generic build. The width follows the ISA the file is compiled
-// for, so a -march=native build uses 16 lanes and a package build 4.
-namespace rigd::core::nam::simd {
+// for, so a -march=native build uses 16 lanes and a package build 4 (plus
+// runtime-dispatched AVX2/AVX-512 copies of nam_kernels.cpp).
+//
+// RIGD_NAM_ISA names the inline namespace everything here lives in
+// (isa_default: the build's own flags), so that
+// copies compiled with different -m flags never share a symbol (an inline
+// function compiled for AVX-512 must not be picked by the linker for the
+// baseline code).
+#ifndef RIGD_NAM_ISA
+#define RIGD_NAM_ISA isa_default
+#endif
+
+namespace rigd::core::nam {
+inline namespace RIGD_NAM_ISA {
+namespace simd {
 
 #if defined(__AVX512F__)
 inline constexpr int kLanes = 16;
@@ -36,9 +49,8 @@ inline void store(float* p, VecF v) noexcept { std::memcpy(p, &v, sizeof(v)); }
 // tanh as x P(x^2) / Q(x^2) with a rational minimax fit on [0, 9] (degree
 // 13/6; fitted for this project with mpmath, see bench/nam/RESULTS.md):
 // 5.9e-9 in exact arithmetic; in float max abs error 3.2e-7, relative 3.6e-7
-// (test_nam_math
-// "simd tanh"). The golden tests need 1e-5 end to end, which NAM's coarse
-// "fast tanh" misses. Estrin evaluation keeps the dependency chain short:
+// (test_nam_math "simd tanh"). The golden tests need 1e-5 end to end, which
+// NAM's coarse "fast tanh" misses. Estrin evaluation keeps the dependency chain short:
 // the LSTM recurrence is latency-bound. Beyond |x| = 9, tanh rounds to +-1.
 // NaN comes out NaN.
 [[nodiscard]] inline VecF tanh(VecF x) noexcept {
@@ -57,4 +69,6 @@ inline void store(float* p, VecF v) noexcept { std::memcpy(p, &v, sizeof(v)); }
 // sigmoid(x) = (1 + tanh(x / 2)) / 2: one accurate kernel for both.
 [[nodiscard]] inline VecF sigmoid(VecF x) noexcept { return 0.5f + 0.5f * simd::tanh(x * 0.5f); }
 
-} // namespace rigd::core::nam::simd
+} // namespace simd
+} // namespace RIGD_NAM_ISA
+} // namespace rigd::core::nam

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/nam/nam_file.hpp"
+#include "core/nam/nam_kernels.hpp"
 #include "core/nam/nam_model.hpp"
 
 #include <cstddef>
@@ -13,9 +14,14 @@ namespace rigd::core::nam {
 // pointwise activation, optional gating). Every convolution of a block is one
 // tiled matrix product over the whole block (time is the vector axis); the
 // activation, the skip sum and the residual are fused into the tile
-// epilogues. Arrays of a common layout (channels 16/12/8/6/4/2, kernel 3,
-// Tanh, not gated) run kernels with compile-time sizes; everything else runs
-// the same code with runtime sizes, giving the same output.
+// epilogues (nam_kernels.cpp). Arrays of a common layout (channels
+// 16/12/8/6/4/2, kernel 3, Tanh, not gated) run kernels with compile-time
+// sizes; everything else runs the same code with runtime sizes, giving the
+// same output.
+//
+// Each layer keeps its input rows with (K-1)*d frames of history in front of
+// the block; every few chunks the history is copied back to the front of the
+// row (a "rewind"), so every tap reads one contiguous window.
 class WaveNetModel final : public NamModel {
 public:
     WaveNetModel(const WaveNetConfig& config, const std::vector<float>& weights, double sample_rate_hz,
@@ -28,53 +34,43 @@ public:
     [[nodiscard]] std::string_view kernel_name() const noexcept override { return kernel_name_; }
 
 private:
-    struct Layer {
-        int dilation = 1;
-        std::size_t buffer = 0; // offset of row 0 in state_
-        int history = 0;        // (K-1) * dilation frames kept before the block
-        int stride = 0;         // floats per channel row
-        int write = 0;          // frame index of the block's first frame
-        std::vector<float> conv_w; // (g*C) x J row-major, J = K*C + 1: tap-major, then the condition
-        std::vector<float> conv_b; // g*C
-        std::vector<float> mix_w;  // C x C (layer 1x1)
-        std::vector<float> mix_b;  // C
+    struct LayerWeights {
+        std::vector<float> conv_w; // (g*C) x (K*C + 1)
+        std::vector<float> conv_b;
+        std::vector<float> mix_w;
+        std::vector<float> mix_b;
     };
-    struct LayerArray;
-    using ArrayRunner = void (WaveNetModel::*)(LayerArray&, int, const float*, int, float*, float*, bool) noexcept;
     struct LayerArray {
         WaveNetLayerArrayConfig config;
-        std::vector<Layer> layers;
-        std::vector<float> rechannel_w; // C x input_size
-        std::vector<float> head_w;      // head_size x C
-        std::vector<float> head_b;      // head_size (zeros when the file has none)
-        ArrayRunner run = nullptr;
+        std::vector<LayerWeights> weights;
+        std::vector<WaveNetLayerView> layers; // buffers set in prepare()
+        std::vector<float> rechannel_w;
+        std::vector<float> head_w;
+        std::vector<float> head_b;
+        WaveNetArrayView view;
+        WaveNetArrayKernel kernel = nullptr;
     };
 
-    // One layer array over nvec vectors of frames: input rows -> layers ->
-    // head (written to head_out); the last layer's output goes to array_out_
-    // unless `last`.
-    template <int kC, int kK>
-    void run_array(LayerArray& array, int nvec, const float* input, int input_stride, float* skip,
-                   float* head_out, bool last) noexcept;
     void process_chunk(const float* in, float* out, std::size_t n) noexcept;
     void save_reset_state() override;
 
     std::vector<LayerArray> arrays_;
     float head_scale_ = 1.0f;
+    int lanes_ = 4;
     std::string kernel_name_;
-    std::size_t chunk_ = 0;  // frames per internal chunk (<= max_block_)
-    std::size_t scratch_stride_ = 0;
+    std::size_t chunk_ = 0; // frames per internal chunk (<= max_block_)
 
     std::vector<float> state_;       // every layer's input history + block
     std::vector<float> reset_state_; // state_ after prewarm
     std::vector<int> reset_writes_;
-    std::vector<float> cond_;        // 1 x stride: the input (the condition)
-    std::vector<float> act_;         // g*C x stride: pre-activation / activation
-    std::vector<float> skip_;        // per array C x stride, stacked
+    std::vector<float> cond_;        // the input (the condition), 1 row
+    std::vector<float> act_;         // pre-activation / activation rows
+    std::vector<float> skip_;        // per array C rows, stacked
     std::vector<std::size_t> skip_offset_;
-    std::vector<float> array_out_;   // C x stride: last layer output -> next array
-    std::vector<float> head_out_;    // 1 x stride
+    std::vector<float> array_out_;   // last layer output -> next array
+    std::vector<float> head_out_;    // 1 row
     std::vector<const float*> ptrs_; // per-product input rows
+    WaveNetScratch scratch_;
 };
 
 } // namespace rigd::core::nam

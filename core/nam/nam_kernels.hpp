@@ -1,0 +1,84 @@
+#pragma once
+
+#include "core/nam/activation.hpp"
+
+#include <cstddef>
+
+// The inference kernels behind WaveNetModel and LstmModel, as plain
+// functions over raw-pointer views. nam_kernels.cpp is compiled once per
+// instruction set (baseline, and in a non-native x86-64 build also AVX2+FMA
+// and AVX-512); kernel_table() picks the best one the CPU supports.
+namespace rigd::core::nam {
+
+struct WaveNetLayerView {
+    float* buffer = nullptr; // row 0 of this layer's input history
+    int dilation = 1;
+    int history = 0; // (K-1) * dilation frames kept before the block
+    int stride = 0;  // floats per channel row
+    int write = 0;   // frame index of the block's first frame
+    const float* conv_w = nullptr; // (g*C) x (K*C + 1) row-major: taps (oldest first) then the condition
+    const float* conv_b = nullptr; // g*C
+    const float* mix_w = nullptr;  // C x C
+    const float* mix_b = nullptr;  // C
+};
+
+struct WaveNetArrayView {
+    int input_size = 1;
+    int channels = 1;
+    int kernel_size = 1;
+    int head_size = 1;
+    bool gated = false;
+    Activation activation = Activation::tanh;
+    float negative_slope = 0.01f;
+    const float* rechannel_w = nullptr; // C x input_size
+    const float* head_w = nullptr;      // head_size x C
+    const float* head_b = nullptr;      // head_size
+    WaveNetLayerView* layers = nullptr;
+    int layer_count = 0;
+};
+
+struct WaveNetScratch {
+    const float* cond = nullptr; // 1 row: the model input
+    float* act = nullptr;        // g*C rows
+    float* array_out = nullptr;  // C rows
+    const float** ptrs = nullptr; // room for max(K*C + 1, input_size) pointers
+    int stride = 0;               // floats per scratch row
+};
+
+// One layer array over nvec vectors of frames: input rows -> layers -> head
+// (written to head_out, head_size rows). skip holds C rows (zero for the
+// first array, the previous head for later ones). Unless `last`, the last
+// layer's output goes to scratch.array_out for the next array.
+using WaveNetArrayKernel = void (*)(WaveNetArrayView& array, const WaveNetScratch& scratch, int nvec,
+                                    const float* input, int input_stride, float* skip, float* head_out,
+                                    bool last) noexcept;
+
+struct LstmView {
+    int layers = 1;
+    int hidden = 1;
+    int padded = 0;                      // hidden rounded up to the SIMD width
+    const float* w = nullptr;            // per layer: columns [x, h], each 4 padded gate blocks (i, f, g, o)
+    const std::size_t* w_offset = nullptr; // per layer into w
+    const float* b = nullptr;            // per layer, 4 * padded
+    float* state = nullptr;              // per layer h then c, padded each
+    const float* head_w = nullptr;       // padded
+    float head_b = 0.0f;
+};
+
+using LstmKernel = void (*)(LstmView& lstm, const float* in, float* out, std::size_t n) noexcept;
+
+struct NamKernelTable {
+    const char* isa = "";
+    int lanes = 4;
+    // Fixed-size kernel when one exists for (channels, kernel, activation,
+    // gating) and `allow_fixed`, else the general one; `fixed` says which.
+    WaveNetArrayKernel (*wavenet)(const WaveNetArrayView& array, bool allow_fixed, bool& fixed) = nullptr;
+    LstmKernel (*lstm)(int hidden, int layers, bool allow_fixed, bool& fixed) = nullptr;
+};
+
+// The best kernel set for this CPU (off the RT thread; cached). In a
+// dispatching build the environment variable RIGD_NAM_ISA=baseline|avx2
+// caps the choice, for benchmarks and tests.
+[[nodiscard]] const NamKernelTable& kernel_table();
+
+} // namespace rigd::core::nam
