@@ -56,6 +56,10 @@ PitchReading PitchDetector::describe(double frequency_hz, float clarity) const n
     PitchReading r;
     r.frequency_hz = frequency_hz;
     r.clarity = clarity;
+    if (!(frequency_hz > 0.0) || !std::isfinite(frequency_hz)) {
+        r.note = kNoteNames[0];
+        return r; // no note for that; keeps the int conversions below defined
+    }
     const double midi = 69.0 + 12.0 * std::log2(frequency_hz / settings_.reference_hz);
     const double nearest = std::round(midi);
     r.midi_note = static_cast<int>(nearest);

@@ -64,7 +64,8 @@ public:
     // nullopt for silence, noise or no clear pitch in min_hz..max_hz.
     [[nodiscard]] std::optional<PitchReading> detect(std::span<const float> window) noexcept;
 
-    // The note naming of detect(), for a known frequency.
+    // The note naming of detect(), for a known frequency (a non-positive or
+    // non-finite one gives midi_note 0, cents 0).
     [[nodiscard]] PitchReading describe(double frequency_hz, float clarity) const noexcept;
 
 private:

@@ -107,6 +107,8 @@ TEST_CASE("note naming against equal temperament") {
     const PitchReading flat = d.describe(440.0 * std::pow(2.0, -49.0 / 1200.0), 1.0f);
     CHECK(flat.note == "A");
     CHECK(flat.cents == doctest::Approx(-49.0).epsilon(1e-9));
+    CHECK(d.describe(0.0, 0.0f).midi_note == 0);
+    CHECK(d.describe(std::nan(""), 0.0f).cents == 0.0);
     // Just past half a semitone it is the next note down.
     CHECK(d.describe(440.0 * std::pow(2.0, -51.0 / 1200.0), 1.0f).note == "G#");
 }
