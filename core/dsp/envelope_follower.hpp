@@ -3,30 +3,51 @@
 #include "core/dsp/one_pole.hpp"
 
 #include <cmath>
+#include <cstddef>
+#include <span>
 
 namespace rigd::core::dsp {
 
 // Peak follower on |x|: env = c env + (1 - c) |x| with the attack
 // coefficient while |x| rises above env and the release one while it falls.
-// Time constants are 1 - 1/e times (see time_constant_coeff).
+// Time constants are 1 - 1/e times (see time_constant_coeff). Both
+// candidates are computed and one is selected, so the recursion costs one
+// FMA of latency per sample, not a compare, a select and an FMA in series.
 class EnvelopeFollower {
 public:
     void set_times(double attack_ms, double release_ms, double sample_rate_hz) noexcept {
         attack_ = time_constant_coeff(attack_ms, sample_rate_hz);
         release_ = time_constant_coeff(release_ms, sample_rate_hz);
+        attack_in_ = 1.0f - attack_;
+        release_in_ = 1.0f - release_;
     }
     void reset() noexcept { env_ = 0.0f; }
     [[nodiscard]] float process(float x) noexcept {
-        const float a = std::fabs(x);
-        const float c = a > env_ ? attack_ : release_;
-        env_ = a + c * (env_ - a);
+        env_ = step(env_, std::fabs(x));
         return env_;
+    }
+    // env_out[k] = the envelope after in[k]; in and env_out may be the same.
+    void process(std::span<const float> in, float* env_out) noexcept {
+        float env = env_;
+        for (std::size_t k = 0; k < in.size(); ++k) {
+            env = step(env, std::fabs(in[k]));
+            env_out[k] = env;
+        }
+        env_ = env;
     }
     [[nodiscard]] float value() const noexcept { return env_; }
 
 private:
+    [[nodiscard]] float step(float env, float a) const noexcept {
+        const float up = attack_ * env + attack_in_ * a;
+        const float down = release_ * env + release_in_ * a;
+        return a > env ? up : down;
+    }
+
     float attack_ = 0.0f;
     float release_ = 0.0f;
+    float attack_in_ = 1.0f;
+    float release_in_ = 1.0f;
     float env_ = 0.0f;
 };
 

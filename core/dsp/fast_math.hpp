@@ -9,44 +9,49 @@
 // 0.02 dB.
 namespace rigd::core::dsp {
 
-// tanh from Lambert's continued fraction (7/6 convergent); abs error < 1e-4
-// (largest near the clamp at +-5; output within [-1, 1]).
+// tanh from Lambert's continued fraction (7/6 convergent); abs error
+// < 1e-4 (largest at the clamp). The input is clamped where the convergent
+// reaches 1 (it would overshoot to 1.00001 by x = 5), so |y| <= 1 without an
+// output clamp: an output clamp to a constant lets GCC thread the loop into
+// branches and stops it vectorising c * fast_tanh(x).
 [[nodiscard]] inline float fast_tanh(float x) noexcept {
-    const float xc = x > 5.0f ? 5.0f : (x < -5.0f ? -5.0f : x);
+    constexpr float kClamp = 4.9715867f; // largest float with num / den <= 1
+    const float xc = x > kClamp ? kClamp : (x < -kClamp ? -kClamp : x);
     const float x2 = xc * xc;
     const float num = xc * (135135.0f + x2 * (17325.0f + x2 * (378.0f + x2)));
     const float den = 135135.0f + x2 * (62370.0f + x2 * (3150.0f + x2 * 28.0f));
-    const float y = num / den;
-    return y > 1.0f ? 1.0f : (y < -1.0f ? -1.0f : y);
+    return num / den;
 }
 
-// 2^x for x in [-126, 126] (clamped); relative error < 2e-5 (1e-4 dB).
+// 2^x for x in [-126, 126] (clamped); relative error < 2e-7. Written
+// without float->int->float conversions (GCC will not vectorise those after
+// a clamp): the magic-number add rounds to the nearest integer and leaves it
+// in the low mantissa bits.
 [[nodiscard]] inline float fast_exp2(float x) noexcept {
     const float xc = x > 126.0f ? 126.0f : (x < -126.0f ? -126.0f : x);
-    const float fi = static_cast<float>(static_cast<std::int32_t>(xc + 127.0f)) - 127.0f; // floor for xc > -127
-    const float f = xc - fi;                                                                // [0, 1)
-    // Minimax-style polynomial for 2^f on [0, 1).
+    constexpr float kMagic = 12582912.0f; // 1.5 * 2^23
+    const float t = xc + kMagic;
+    const float f = xc - (t - kMagic); // [-0.5, 0.5]
+    // Taylor polynomial of 2^f, ample on [-0.5, 0.5].
     const float p =
         1.0f +
         f * (0.69314718f + f * (0.24022650f + f * (0.05550411f + f * (0.00961813f + f * (0.00133336f + f * 0.00015404f)))));
-    const auto bits = static_cast<std::uint32_t>(static_cast<std::int32_t>(fi) + 127) << 23;
+    const std::uint32_t bits = (std::bit_cast<std::uint32_t>(t) - std::bit_cast<std::uint32_t>(kMagic) + 127u) << 23;
     return p * std::bit_cast<float>(bits);
 }
 
-// log2(x) for finite x > 0 (x <= 0 gives a large negative number); absolute
-// error < 2e-6.
+// log2(x) for finite x > 0, absolute error < 2e-6. x = 0 gives -127 and
+// x < 0 something below -250 (no clamp: a clamp to a constant stops GCC
+// vectorising the block loops).
 [[nodiscard]] inline float fast_log2(float x) noexcept {
-    constexpr float kTiny = 1e-30f;
-    const float xc = x > kTiny ? x : kTiny;
-    const auto bits = std::bit_cast<std::uint32_t>(xc);
+    const auto bits = std::bit_cast<std::uint32_t>(x);
+    // Arithmetic shift: the sign bit makes the exponent of a negative x hugely negative.
+    std::int32_t e = (static_cast<std::int32_t>(bits) >> 23) - 127;
     // Mantissa folded into [sqrt(1/2), sqrt(2)) so the series converges fast.
-    std::int32_t e = static_cast<std::int32_t>((bits >> 23) & 0xffu) - 127;
-    std::uint32_t mbits = (bits & 0x007fffffu) | 0x3f800000u;
-    float m = std::bit_cast<float>(mbits);
-    if (m > 1.41421356f) {
-        m *= 0.5f;
-        ++e;
-    }
+    float m = std::bit_cast<float>((bits & 0x007fffffu) | 0x3f800000u);
+    const bool big = m > 1.41421356f;
+    m = big ? m * 0.5f : m;
+    e += big ? 1 : 0;
     const float t = (m - 1.0f) / (m + 1.0f);
     const float t2 = t * t;
     // 2/ln2 * (t + t^3/3 + t^5/5 + t^7/7 + t^9/9)

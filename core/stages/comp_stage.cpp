@@ -3,6 +3,7 @@
 #include "core/dsp/fast_math.hpp"
 #include "core/dsp/sanitize.hpp"
 
+#include <algorithm>
 #include <array>
 
 namespace rigd::core::stages {
@@ -61,24 +62,42 @@ void CompStage::on_param_changed(std::size_t index, float value) noexcept {
     }
 }
 
-float CompStage::gain_db(float level_db, float threshold_db, float slope, float knee_db) noexcept {
-    const float over = level_db - threshold_db;
-    if (2.0f * over <= -knee_db) {
-        return 0.0f;
+void CompStage::run(std::span<float> x) noexcept {
+    const std::size_t n = x.size();
+    for (float& v : x) {
+        v = dsp::sanitize(v);
     }
-    if (2.0f * over >= knee_db) {
-        return slope * over;
+    float* env = env_buf_.data();
+    env_.process(x, env);
+    const bool gliding =
+        threshold_db_.is_smoothing() || slope_.is_smoothing() || knee_db_.is_smoothing() || makeup_db_.is_smoothing();
+    if (gliding) {
+        for (std::size_t k = 0; k < n; ++k) {
+            const float g_db = gain_db(dsp::fast_gain_to_db(env[k]), threshold_db_.next(), slope_.next(),
+                                       knee_db_.next()) +
+                               makeup_db_.next();
+            x[k] *= dsp::fast_db_to_gain(g_db);
+        }
+        return;
     }
-    const float k = over + 0.5f * knee_db; // inside the knee (knee_db > 0 here)
-    return slope * k * k / (2.0f * knee_db);
-}
-
-float CompStage::step(float x) noexcept {
-    x = dsp::sanitize(x);
-    const float env = env_.process(x);
-    const float level_db = dsp::fast_gain_to_db(env);
-    const float g_db = gain_db(level_db, threshold_db_.next(), slope_.next(), knee_db_.next()) + makeup_db_.next();
-    return x * dsp::fast_db_to_gain(g_db);
+    const float threshold = threshold_db_.current(), slope = slope_.current(), knee = knee_db_.current(),
+                makeup = makeup_db_.current();
+    // Below the knee everywhere (the usual case between notes): the gain is
+    // the makeup alone, exactly what the general loop would compute.
+    bool below = true;
+    for (std::size_t k = 0; k < n; ++k) {
+        below &= 2.0f * (dsp::fast_gain_to_db(env[k]) - threshold) <= -knee;
+    }
+    if (below) {
+        const float g = dsp::fast_db_to_gain(0.0f + makeup);
+        for (float& v : x) {
+            v *= g;
+        }
+        return;
+    }
+    for (std::size_t k = 0; k < n; ++k) {
+        x[k] *= dsp::fast_db_to_gain(gain_db(dsp::fast_gain_to_db(env[k]), threshold, slope, knee) + makeup);
+    }
 }
 
 void CompStage::process_block(std::span<float> block) noexcept {
@@ -86,17 +105,15 @@ void CompStage::process_block(std::span<float> block) noexcept {
         env_.set_times(param(kAttack), param(kRelease), sample_rate_hz_);
         dirty_ = false;
     }
-    for (float& v : block) {
-        v = step(v);
+    for (std::size_t i = 0; i < block.size(); i += kChunk) {
+        run(block.subspan(i, std::min(kChunk, block.size() - i)));
     }
 }
 
 float CompStage::process_sample(float x) noexcept {
-    if (dirty_) {
-        env_.set_times(param(kAttack), param(kRelease), sample_rate_hz_);
-        dirty_ = false;
-    }
-    return step(x);
+    float b[1] = {x};
+    process_block(b);
+    return b[0];
 }
 
 } // namespace rigd::core::stages

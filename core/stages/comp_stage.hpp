@@ -4,6 +4,8 @@
 #include "core/dsp/linear_smoother.hpp"
 #include "core/stage.hpp"
 
+#include <array>
+
 namespace rigd::core::stages {
 
 // `comp`: feed-forward peak compressor. A peak follower on |x| (attack_ms
@@ -14,6 +16,7 @@ namespace rigd::core::stages {
 class CompStage final : public Stage {
 public:
     static constexpr std::string_view kType = "comp";
+    static constexpr std::size_t kChunk = 128;
     enum Param : std::size_t { kThreshold, kRatio, kAttack, kRelease, kMakeup, kKnee };
 
     CompStage();
@@ -26,11 +29,20 @@ public:
     void process_block(std::span<float> block) noexcept override;
 
     // The static curve: gain change in dB for a detector level in dB.
-    [[nodiscard]] static float gain_db(float level_db, float threshold_db, float slope, float knee_db) noexcept;
+    // Branch-free so the block loop vectorises: the knee term is always
+    // computed (inf/NaN when knee_db = 0, then never selected).
+    [[nodiscard]] static float gain_db(float level_db, float threshold_db, float slope, float knee_db) noexcept {
+        const float over = level_db - threshold_db;
+        const float k = over + 0.5f * knee_db;
+        const float soft = slope * k * k / (2.0f * knee_db);
+        const float hard = slope * over;
+        const float twice = 2.0f * over;
+        return twice <= -knee_db ? 0.0f : (twice >= knee_db ? hard : soft);
+    }
 
 private:
     void on_param_changed(std::size_t index, float value) noexcept override;
-    [[nodiscard]] float step(float x) noexcept;
+    void run(std::span<float> x) noexcept;
 
     double sample_rate_hz_ = 48000.0;
     dsp::EnvelopeFollower env_;
@@ -39,6 +51,7 @@ private:
     dsp::LinearSmoother knee_db_;
     dsp::LinearSmoother makeup_db_;
     bool dirty_ = true;
+    std::array<float, kChunk> env_buf_{}; // detector output of the current chunk
 };
 
 } // namespace rigd::core::stages

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "core/dsp/biquad.hpp"
+#include "core/dsp/biquad_df1.hpp"
 #include "core/dsp/control_rate.hpp"
 #include "core/dsp/linear_smoother.hpp"
 #include "core/stage.hpp"
@@ -37,7 +37,7 @@ private:
     double sample_rate_hz_ = 48000.0;
     dsp::ControlRate control_;
     std::array<dsp::LinearSmoother, kBands> gain_db_{};
-    std::array<dsp::BiquadD, kBands> filter_{};
+    std::array<dsp::BiquadDf1D, kBands> filter_{};
     std::array<bool, kBands> active_{};
 };
 

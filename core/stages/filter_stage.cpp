@@ -56,16 +56,21 @@ void FilterStage::Bank::reset() noexcept {
 }
 
 void FilterStage::Bank::process(std::span<float> block) noexcept {
-    for (int k = 0; k < sections; ++k) {
-        section[static_cast<std::size_t>(k)].process(block);
+    if (sections == 1) {
+        section[0].process(block);
+        return;
+    }
+    // One loop for both sections: their recursions overlap instead of adding.
+    auto& s0 = section[0];
+    auto& s1 = section[1];
+    for (float& v : block) {
+        v = static_cast<float>(s1.tick(s0.tick(static_cast<double>(v))));
     }
 }
 
 float FilterStage::Bank::process(float x) noexcept {
-    for (int k = 0; k < sections; ++k) {
-        x = section[static_cast<std::size_t>(k)].process(x);
-    }
-    return x;
+    const double y = section[0].tick(static_cast<double>(x));
+    return static_cast<float>(sections == 1 ? y : section[1].tick(y));
 }
 
 FilterStage::FilterStage() { init_params(); }

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "core/dsp/biquad.hpp"
+#include "core/dsp/biquad_df1.hpp"
 #include "core/dsp/control_rate.hpp"
 #include "core/dsp/linear_smoother.hpp"
 #include "core/stage.hpp"
@@ -31,7 +31,7 @@ public:
 
 private:
     struct Bank {
-        std::array<dsp::BiquadD, 2> section{}; // double: low cutoffs at high orders
+        std::array<dsp::BiquadDf1D, 2> section{}; // double: low cutoffs at high orders
         int sections = 0;
         int mode = 0;
         int order = 2;

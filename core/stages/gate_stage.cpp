@@ -4,6 +4,7 @@
 #include "core/dsp/one_pole.hpp"
 #include "core/dsp/sanitize.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 
@@ -54,37 +55,61 @@ void GateStage::on_param_changed(std::size_t index, float value) noexcept {
     dirty_ = true;
 }
 
-float GateStage::step(float x) noexcept {
-    x = dsp::sanitize(x);
-    const float env = detector_.process(x);
-    const bool open = env > threshold_;
-    if (open) {
-        hold_left_ = hold_samples_;
-    } else if (hold_left_ > 0) {
-        --hold_left_;
+void GateStage::run(std::span<float> x) noexcept {
+    const std::size_t n = x.size();
+    for (float& v : x) {
+        v = dsp::sanitize(v);
     }
-    const float target = (open || hold_left_ > 0) ? 1.0f : 0.0f;
-    const float c = target > state_ ? attack_ : release_;
-    state_ = target + c * (state_ - target);
-    const float floor = floor_.next();
-    const float gain = state_ >= 0.999f ? 1.0f : floor + (1.0f - floor) * state_;
-    return x * gain;
+    float* env = env_.data();
+    detector_.process(x, env);
+    const float threshold = threshold_;
+    int closed = 0; // int, not bool: GCC vectorises this reduction
+    for (std::size_t k = 0; k < n; ++k) {
+        closed |= env[k] <= threshold ? 1 : 0;
+    }
+    const bool all_open = closed == 0;
+    const bool floor_moving = floor_.is_smoothing();
+    if (all_open && state_ == 1.0f && !floor_moving) {
+        // Open and settled: the loop below would leave every sample at gain
+        // exactly 1 and the state at exactly 1.
+        hold_left_ = hold_samples_;
+        return;
+    }
+    // Locals: stores to x could alias float members and force reloads.
+    const float attack = attack_, release = release_;
+    const std::int32_t hold_samples = hold_samples_;
+    std::int32_t hold = hold_left_;
+    float state = state_;
+    float floor = floor_.current();
+    for (std::size_t k = 0; k < n; ++k) {
+        const bool open = env[k] > threshold;
+        hold = open ? hold_samples : (hold > 0 ? hold - 1 : 0);
+        // target 1: 1 + attack (state - 1); target 0: release state (state is
+        // in [0, 1], so these are the attack/release cases of the one-pole).
+        state = (open || hold > 0) ? 1.0f + attack * (state - 1.0f) : release * state;
+        if (floor_moving) {
+            floor = floor_.next();
+        }
+        const float gain = state >= 0.999f ? 1.0f : floor + (1.0f - floor) * state;
+        x[k] *= gain;
+    }
+    hold_left_ = hold;
+    state_ = state;
 }
 
 void GateStage::process_block(std::span<float> block) noexcept {
     if (dirty_) {
         update_coeffs();
     }
-    for (float& v : block) {
-        v = step(v);
+    for (std::size_t i = 0; i < block.size(); i += kChunk) {
+        run(block.subspan(i, std::min(kChunk, block.size() - i)));
     }
 }
 
 float GateStage::process_sample(float x) noexcept {
-    if (dirty_) {
-        update_coeffs();
-    }
-    return step(x);
+    float b[1] = {x};
+    process_block(b);
+    return b[0];
 }
 
 } // namespace rigd::core::stages

@@ -4,6 +4,7 @@
 #include "core/dsp/linear_smoother.hpp"
 #include "core/stage.hpp"
 
+#include <array>
 #include <cstdint>
 
 namespace rigd::core::stages {
@@ -19,6 +20,7 @@ public:
     static constexpr std::string_view kType = "gate";
     static constexpr double kDetectorAttackMs = 0.1;
     static constexpr double kDetectorReleaseMs = 10.0;
+    static constexpr std::size_t kChunk = 128;
     enum Param : std::size_t { kThreshold, kRatio, kAttack, kHold, kRelease };
 
     GateStage();
@@ -33,7 +35,7 @@ public:
 private:
     void on_param_changed(std::size_t index, float value) noexcept override;
     void update_coeffs() noexcept;
-    [[nodiscard]] float step(float x) noexcept;
+    void run(std::span<float> x) noexcept;
 
     double sample_rate_hz_ = 48000.0;
     dsp::EnvelopeFollower detector_;
@@ -45,6 +47,7 @@ private:
     std::int32_t hold_left_ = 0;
     float state_ = 0.0f;
     bool dirty_ = true;
+    std::array<float, kChunk> env_{}; // detector output of the current chunk
 };
 
 } // namespace rigd::core::stages

@@ -18,14 +18,48 @@ constexpr std::array kParams{
     ParamInfo{.name = "sag_release_ms", .unit = "ms", .min = 40.0f, .max = 200.0f, .default_value = 120.0f},
 };
 
-inline float curve(int amp_class, float d, float c, float inv_c) noexcept {
-    if (amp_class == PowerStage::kClassA) {
+template <int Class>
+inline float curve_of(float d, float c, float inv_c) noexcept {
+    if constexpr (Class == PowerStage::kClassA) {
         const float k = d >= 0.0f ? inv_c : 0.8f * inv_c;
         return c * dsp::fast_tanh(k * d);
+    } else {
+        constexpr float dz = Class == PowerStage::kClassAB ? 0.1f : 0.25f;
+        const float d2 = d * d;
+        return c * dsp::fast_tanh(d * d2 / (dz * dz + d2) * inv_c);
     }
-    const float dz = amp_class == PowerStage::kClassAB ? 0.1f : 0.25f;
-    const float d2 = d * d;
-    return c * dsp::fast_tanh(d * d2 / (dz * dz + d2) * inv_c);
+}
+
+inline float curve(int amp_class, float d, float c, float inv_c) noexcept {
+    switch (amp_class) {
+    case PowerStage::kClassA:
+        return curve_of<PowerStage::kClassA>(d, c, inv_c);
+    case PowerStage::kClassAB:
+        return curve_of<PowerStage::kClassAB>(d, c, inv_c);
+    default:
+        return curve_of<PowerStage::kClassB>(d, c, inv_c);
+    }
+}
+
+// Steady state (no class crossfade): the class is fixed for the loop so it
+// vectorises.
+template <int Class>
+void shape_steady(float* hi, const float* ceiling, std::size_t n, std::size_t factor) noexcept {
+    if (factor == 1) {
+        for (std::size_t i = 0; i < n; ++i) {
+            const float c = ceiling[i];
+            hi[i] = curve_of<Class>(hi[i], c, 1.0f / c);
+        }
+        return;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        const float c = ceiling[i];
+        const float inv_c = 1.0f / c;
+        float* h = hi + i * factor;
+        for (std::size_t j = 0; j < factor; ++j) {
+            h[j] = curve_of<Class>(h[j], c, inv_c);
+        }
+    }
 }
 } // namespace
 
@@ -89,20 +123,16 @@ void PowerStage::shape(std::span<float> hi, std::size_t n) noexcept {
     }
     const int cls = amp_class_;
     if (fade_ >= 1.0f) {
-        if (factor == 1) {
-            for (std::size_t i = 0; i < n; ++i) {
-                const float c = ceiling_[i];
-                hi[i] = curve(cls, hi[i], c, 1.0f / c);
-            }
-            return;
-        }
-        for (std::size_t i = 0; i < n; ++i) {
-            const float c = ceiling_[i];
-            const float inv_c = 1.0f / c;
-            float* h = hi.data() + i * factor;
-            for (std::size_t j = 0; j < factor; ++j) {
-                h[j] = curve(cls, h[j], c, inv_c);
-            }
+        switch (cls) {
+        case kClassA:
+            shape_steady<kClassA>(hi.data(), ceiling_.data(), n, factor);
+            break;
+        case kClassAB:
+            shape_steady<kClassAB>(hi.data(), ceiling_.data(), n, factor);
+            break;
+        default:
+            shape_steady<kClassB>(hi.data(), ceiling_.data(), n, factor);
+            break;
         }
         return;
     }
@@ -127,11 +157,24 @@ void PowerStage::process_block(std::span<float> block) noexcept {
     for (std::size_t i = 0; i < block.size(); i += os_.max_block()) {
         const std::size_t n = std::min(os_.max_block(), block.size() - i);
         const std::span<float> chunk = block.subspan(i, n);
+        float* ceiling = ceiling_.data();
+        if (drive_.is_smoothing() || sag_.is_smoothing()) {
+            for (std::size_t k = 0; k < n; ++k) {
+                chunk[k] = dsp::sanitize(chunk[k]) * (1.0f + 3.0f * drive_.next());
+                ceiling[k] = sag_.next();
+            }
+        } else {
+            const float gain = 1.0f + 3.0f * drive_.current();
+            const float sag = sag_.current();
+            for (std::size_t k = 0; k < n; ++k) {
+                chunk[k] = dsp::sanitize(chunk[k]) * gain;
+                ceiling[k] = sag;
+            }
+        }
+        // ceiling[] holds the sag amount; the follower fills env into env_buf_.
+        sag_env_.process(chunk, env_buf_.data());
         for (std::size_t k = 0; k < n; ++k) {
-            const float d = dsp::sanitize(chunk[k]) * (1.0f + 3.0f * drive_.next());
-            const float env = sag_env_.process(d);
-            ceiling_[k] = std::max(1.0f - 0.5f * sag_.next() * env, 0.1f);
-            chunk[k] = d;
+            ceiling[k] = std::max(1.0f - 0.5f * ceiling[k] * env_buf_[k], 0.1f);
         }
         shape(os_.upsample(chunk), n);
         os_.downsample(chunk);

@@ -54,6 +54,7 @@ private:
     dsp::LinearSmoother drive_;
     dsp::LinearSmoother sag_;
     std::array<float, kChunk> ceiling_{};
+    std::array<float, kChunk> env_buf_{};
     int amp_class_ = kClassAB;
     int previous_class_ = kClassAB;
     int want_class_ = kClassAB;

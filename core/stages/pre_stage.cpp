@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <type_traits>
 
 namespace rigd::core::stages {
 
@@ -83,9 +84,32 @@ void PreStage::shape(std::span<float> hi) noexcept {
             v = (dsp::fast_tanh(d1 * v + b) - bo) * bs;
         }
         lpf_.process(hi);
-        const dsp::ClipperKind kind = clipper_;
-        for (float& v : hi) {
-            v = dsp::clip(kind, d2 * v, triode);
+        // One loop per curve (the kind fixed inside), so each vectorises.
+        auto apply = [&](auto kind) {
+            for (float& v : hi) {
+                v = dsp::clip(decltype(kind)::value, d2 * v, triode);
+            }
+        };
+        using K = dsp::ClipperKind;
+        switch (clipper_) {
+        case K::soft:
+            apply(std::integral_constant<K, K::soft>{});
+            break;
+        case K::medium:
+            apply(std::integral_constant<K, K::medium>{});
+            break;
+        case K::hard:
+            apply(std::integral_constant<K, K::hard>{});
+            break;
+        case K::asymmetric:
+            apply(std::integral_constant<K, K::asymmetric>{});
+            break;
+        case K::class_a:
+            apply(std::integral_constant<K, K::class_a>{});
+            break;
+        case K::triode:
+            apply(std::integral_constant<K, K::triode>{});
+            break;
         }
         return;
     }

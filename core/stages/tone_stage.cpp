@@ -66,19 +66,20 @@ void ToneStage::Bank::design(double bass, double mid, double treble, double pres
         const auto d = dsp::ToneStackCircuit::bilinear(h, fs);
         b = d.b;
         a = {d.a[1], d.a[2], d.a[3]};
-        makeup = static_cast<float>(makeup_gain(model));
+        makeup = makeup_gain(model);
     } else if (model == kModern) {
         band[0].set(dsp::design_low_shelf(120.0, (bass - 1.0) * kModernRangeDb, fs));
         band[1].set(dsp::design_peaking_q(700.0, (mid - 1.0) * kModernRangeDb, 0.7, fs));
         band[2].set(dsp::design_high_shelf(2200.0, (treble - 1.0) * kModernRangeDb, fs));
-        makeup = 1.0f;
+        makeup = 1.0;
     }
     presence.set(dsp::design_high_shelf(kPresenceHz[static_cast<std::size_t>(model)],
                                         (presence_knob - 1.0) * kPresenceRangeDb, fs));
 }
 
 void ToneStage::Bank::reset() noexcept {
-    s = {};
+    xs = {};
+    ys = {};
     for (auto& bq : band) {
         bq.reset();
     }
@@ -86,23 +87,32 @@ void ToneStage::Bank::reset() noexcept {
 }
 
 void ToneStage::Bank::process(std::span<float> block) noexcept {
+    // One fused loop per model, in double: the stack and the presence shelf
+    // recursions overlap, and direct form I keeps each to one FMA of latency.
     if (circuit_for(model) != nullptr) {
-        double s1 = s[0], s2 = s[1], s3 = s[2];
+        double x1 = xs[0], x2 = xs[1], x3 = xs[2], y1 = ys[0], y2 = ys[1], y3 = ys[2];
+        const double b0 = b[0], b1 = b[1], b2 = b[2], b3 = b[3], a1 = a[0], a2 = a[1], a3 = a[2];
+        const double g = makeup;
         for (float& v : block) {
             const double x = v;
-            const double y = b[0] * x + s1;
-            s1 = b[1] * x - a[0] * y + s2;
-            s2 = b[2] * x - a[1] * y + s3;
-            s3 = b[3] * x - a[2] * y;
-            v = static_cast<float>(y) * makeup;
+            const double y = b0 * x + b1 * x1 + b2 * x2 + b3 * x3 - a3 * y3 - a2 * y2 - a1 * y1;
+            x3 = x2;
+            x2 = x1;
+            x1 = x;
+            y3 = y2;
+            y2 = y1;
+            y1 = y;
+            v = static_cast<float>(presence.tick(y * g));
         }
-        s = {s1, s2, s3};
+        xs = {x1, x2, x3};
+        ys = {y1, y2, y3};
     } else if (model == kModern) {
-        for (auto& bq : band) {
-            bq.process(block);
+        for (float& v : block) {
+            v = static_cast<float>(presence.tick(band[2].tick(band[1].tick(band[0].tick(v)))));
         }
+    } else {
+        presence.process(block);
     }
-    presence.process(block);
 }
 
 ToneStage::ToneStage() { init_params(); }

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "core/dsp/biquad.hpp"
+#include "core/dsp/biquad_df1.hpp"
 #include "core/dsp/control_rate.hpp"
 #include "core/dsp/linear_smoother.hpp"
 #include "core/dsp/tone_stack_circuit.hpp"
@@ -51,10 +51,11 @@ private:
         int model = kModern;
         std::array<double, 4> b{}; // third-order section (classic models)
         std::array<double, 3> a{}; // a1..a3
-        std::array<double, 3> s{}; // TDF-II state
-        std::array<dsp::Biquad, 3> band{}; // modern
-        dsp::Biquad presence;
-        float makeup = 1.0f;
+        std::array<double, 3> xs{}; // direct form I state: x[n-1..n-3]
+        std::array<double, 3> ys{}; // y[n-1..n-3]
+        std::array<dsp::BiquadDf1D, 3> band{}; // modern
+        dsp::BiquadDf1D presence;
+        double makeup = 1.0;
         void design(double bass, double mid, double treble, double presence_knob, double sample_rate_hz) noexcept;
         void reset() noexcept;
         void process(std::span<float> block) noexcept;
