@@ -47,8 +47,12 @@ constexpr int kVecTile = kLanes >= 16 ? 4 : 2;
 template <int R, int V, int kJ, class Init, class Epi>
 inline void tile(const float* w, int ldw, int r0, const float* const* ptrs, int j_count, int t0, Init& init,
                  Epi& epi) noexcept {
+    // Explicit unrolling keeps acc in registers at -O2 too (a generic
+    // package build), not only at -O3.
     VecF acc[R][V];
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 8
         for (int v = 0; v < V; ++v) {
             acc[r][v] = init(r0 + r, t0 + v * kLanes);
         }
@@ -58,17 +62,22 @@ inline void tile(const float* w, int ldw, int r0, const float* const* ptrs, int 
     for (int j = 0; j < nj; ++j) {
         const float* p = ptrs[j] + t0;
         VecF x[V];
+#pragma GCC unroll 8
         for (int v = 0; v < V; ++v) {
             x[v] = simd::load(p + v * kLanes);
         }
+#pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
             const VecF wv = simd::splat(wr[r * ldw + j]);
+#pragma GCC unroll 8
             for (int v = 0; v < V; ++v) {
                 acc[r][v] += wv * x[v];
             }
         }
     }
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 8
         for (int v = 0; v < V; ++v) {
             epi(r0 + r, t0 + v * kLanes, acc[r][v]);
         }
@@ -261,8 +270,10 @@ void lstm_run(LstmView& m, const float* in, float* out, std::size_t n) noexcept 
             float* hs = state + static_cast<std::ptrdiff_t>(l) * 2 * p;
             float* cs = hs + p;
             VecF acc[kPartials][kGateVecs];
+#pragma GCC unroll 16
             for (int q = 0; q < gv; ++q) {
                 acc[0][q] = simd::load(b + q * kLanes);
+#pragma GCC unroll 4
                 for (int k = 1; k < kPartials; ++k) {
                     acc[k][q] = VecF{};
                 }
@@ -274,6 +285,7 @@ void lstm_run(LstmView& m, const float* in, float* out, std::size_t n) noexcept 
                 // store-to-load forwarding).
                 if (l == 0) {
                     const VecF uj = simd::splat(x);
+#pragma GCC unroll 16
                     for (int q = 0; q < gv; ++q) {
                         acc[0][q] += uj * simd::load(w + q * kLanes);
                     }
@@ -281,6 +293,7 @@ void lstm_run(LstmView& m, const float* in, float* out, std::size_t n) noexcept 
 #pragma GCC unroll 32
                     for (int j = 0; j < kH; ++j) {
                         const VecF uj = simd::lane(hidden[l - 1][j / kLanes], j % kLanes);
+#pragma GCC unroll 16
                         for (int q = 0; q < gv; ++q) {
                             acc[j % kPartials][q] += uj * simd::load(w + j * gates + q * kLanes);
                         }
@@ -290,6 +303,7 @@ void lstm_run(LstmView& m, const float* in, float* out, std::size_t n) noexcept 
 #pragma GCC unroll 32
                 for (int j = 0; j < kH; ++j) {
                     const VecF uj = simd::lane(hidden[l][j / kLanes], j % kLanes);
+#pragma GCC unroll 16
                     for (int q = 0; q < gv; ++q) {
                         acc[j % kPartials][q] += uj * simd::load(wh + j * gates + q * kLanes);
                     }
@@ -318,6 +332,7 @@ void lstm_run(LstmView& m, const float* in, float* out, std::size_t n) noexcept 
                     }
                 }
             }
+#pragma GCC unroll 16
             for (int q = 0; q < gv; ++q) {
                 VecF sum;
                 if constexpr (kPartials == 4) {
@@ -329,6 +344,7 @@ void lstm_run(LstmView& m, const float* in, float* out, std::size_t n) noexcept 
             }
             // Blocks: [0, nv) i, [nv, 2nv) f, [2nv, 3nv) g, [3nv, 4nv) o.
             // sigmoid(z) = (1 + tanh(z/2)) / 2; the 1/2 is in the weights.
+#pragma GCC unroll 8
             for (int q = 0; q < nv; ++q) {
                 const VecF ig = 0.5f + 0.5f * acc[0][q];
                 const VecF fg = 0.5f + 0.5f * acc[0][nv + q];
