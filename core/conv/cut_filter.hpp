@@ -35,7 +35,7 @@ private:
 
     Kind kind_;
     double sample_rate_hz_ = 48000.0;
-    dsp::Biquad biquad_;
+    dsp::BiquadD biquad_; // double: a float TDF-II at 20 Hz..1 kHz / 48 kHz is noisy (poles near z = 1)
     dsp::LinearSmoother log2_cutoff_;
     dsp::LinearSmoother wet_;
     float requested_hz_ = 0.0f;

@@ -27,32 +27,50 @@ using Vec8 = float __attribute__((vector_size(32)));
 // the same j order whatever n is, so chunking never changes a result.
 void direct_fir(const float* __restrict taps, std::size_t tap_count, const float* __restrict x,
                 float* __restrict out, std::size_t n) noexcept {
-    // One loop shape for every output, 16 lanes at a time, the last group
-    // reading up to 15 samples past the chunk (the history keeps that slack)
-    // and storing only what is due: the compiler contracts different loop
-    // shapes into FMAs differently, and a sample must come out bit-identical
-    // whichever call it falls in. Guarded by "block path equals the
+    // 32 outputs at a time (four independent FMA chains hide the latency),
+    // then 8-wide groups; the last group may read up to 7 samples past the
+    // chunk (the history keeps that slack) and stores only what is due.
+    // Lanes in different loop shapes may round differently (the compiler
+    // contracts them into FMAs differently), so block and per-sample paths
+    // agree to float rounding, not bit for bit: "block path matches the
     // per-sample path" in tests/conv/test_partitioned_convolver.cpp.
-    for (std::size_t i = 0; i < n; i += 16) {
+    std::size_t i = 0;
+    for (; i + 32 <= n; i += 32) {
         Vec8 a0{};
         Vec8 a1{};
+        Vec8 a2{};
+        Vec8 a3{};
         for (std::size_t j = 0; j < tap_count; ++j) {
             const float t = taps[j];
             Vec8 x0;
             Vec8 x1;
+            Vec8 x2;
+            Vec8 x3;
             RIGD_LOAD8(x0, x + i + j);
             RIGD_LOAD8(x1, x + i + j + 8);
+            RIGD_LOAD8(x2, x + i + j + 16);
+            RIGD_LOAD8(x3, x + i + j + 24);
             a0 += t * x0;
             a1 += t * x1;
+            a2 += t * x2;
+            a3 += t * x3;
         }
-        if (i + 16 <= n) {
+        RIGD_STORE8(out + i, a0);
+        RIGD_STORE8(out + i + 8, a1);
+        RIGD_STORE8(out + i + 16, a2);
+        RIGD_STORE8(out + i + 24, a3);
+    }
+    for (; i < n; i += 8) {
+        Vec8 a0{};
+        for (std::size_t j = 0; j < tap_count; ++j) {
+            Vec8 x0;
+            RIGD_LOAD8(x0, x + i + j);
+            a0 += taps[j] * x0;
+        }
+        if (i + 8 <= n) {
             RIGD_STORE8(out + i, a0);
-            RIGD_STORE8(out + i + 8, a1);
         } else {
-            alignas(32) float lanes[16];
-            RIGD_STORE8(lanes, a0);
-            RIGD_STORE8(lanes + 8, a1);
-            std::memcpy(out + i, lanes, (n - i) * sizeof(float));
+            std::memcpy(out + i, &a0, (n - i) * sizeof(float));
         }
     }
 }
@@ -107,9 +125,9 @@ std::vector<PartitionedConvolver::Level> PartitionedConvolver::plan(std::size_t 
         const std::size_t remaining = ir_length - offset;
         const std::size_t needed = (remaining + size - 1) / size;
         std::size_t count = needed;
-        if (size < options.max_partition) {
-            // Grow once this level has min_count partitions and the next
-            // size's alignment allows it; finish here if that is no shorter.
+        if (size < options.max_partition && remaining > options.grow_after * size) {
+            // Grow after min_count partitions, once the next size's
+            // alignment (offset a multiple of 2Q) allows it.
             const std::size_t next = size * 2;
             std::size_t grow = min_count;
             while ((offset + grow * size) % next != 0) {

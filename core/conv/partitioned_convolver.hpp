@@ -15,7 +15,7 @@ namespace rigd::core::conv {
 // The first `head` taps run as a direct-form FIR, so every output sample
 // depends on the input sample of the same call. The rest of the response is
 // cut into levels of uniform partitions whose size grows with the offset
-// (64, 128, 256 ... max_partition by default); each level runs overlap-save
+// (128, 256 ... max_partition by default); each level runs overlap-save
 // with a frequency-domain delay line. A level of partition size Q starts at a
 // tap offset D that is a multiple of Q and at least Q, so the FFT work for an
 // input block is done in the call in which that block completes and is first
@@ -27,9 +27,15 @@ namespace rigd::core::conv {
 class PartitionedConvolver {
 public:
     struct Options {
-        std::size_t head_size = 64;        // direct taps and first partition (power of two >= 16)
+        // Defaults measured in bench/conv (see RESULTS.md) for 20 ms..5 s IRs
+        // at 32..256-frame periods.
+        std::size_t head_size = 128;       // direct taps and first partition (power of two >= 16)
         std::size_t max_partition = 8192;  // largest partition (power of two >= head_size)
-        std::size_t min_partitions = 3;    // partitions per level before the size may grow
+        std::size_t min_partitions = 1;    // partitions per level before the size may grow
+        // Grow to the next size only while more than grow_after * Q taps
+        // remain: a new level costs an FFT pair per block, staying costs one
+        // multiply-accumulate pass per partition.
+        std::size_t grow_after = 32;
         RealFft::Effort effort = RealFft::Effort::measure;
     };
 

@@ -138,7 +138,7 @@ TEST_CASE("other partition layouts (small heads, many levels) match the referenc
     }
 }
 
-TEST_CASE("block path equals the per-sample path and reset restores the prepared state") {
+TEST_CASE("block path matches the per-sample path and reset restores the prepared state") {
     const auto h = decaying_noise(20000, 3000.0, 31);
     const auto x = white_noise(30000, 32);
     PartitionedConvolver conv;
@@ -149,8 +149,14 @@ TEST_CASE("block path equals the per-sample path and reset restores the prepared
     }
     conv.reset();
     const auto blocks = run_blocks(conv, x, x.size(), {128, 7, 4096, 1, 333});
-    // Same work cut at the same absolute positions: bit-identical.
-    CHECK(blocks == per_sample);
+    // Same work cut at the same absolute positions; only the head FIR's lane
+    // grouping differs (float rounding, 1e-6 of peak).
+    std::vector<double> ref(per_sample.begin(), per_sample.end());
+    CHECK(peak_relative_error(blocks, ref) <= 1e-6);
+    // reset() really returns to the prepared state: the same input gives
+    // the same output again, bit for bit.
+    conv.reset();
+    CHECK(run_blocks(conv, x, x.size(), {128, 7, 4096, 1, 333}) == blocks);
 }
 
 TEST_CASE("separate input and output spans give the in-place result") {
