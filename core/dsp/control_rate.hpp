@@ -24,6 +24,17 @@ public:
         left_ -= n;
         return n;
     }
+    // Consumes n samples at once when every tick in them would change
+    // nothing (no glide, no pending switch): the tick phase stays what
+    // next_segment would have left, so block lengths still do not matter.
+    void advance(std::size_t n) noexcept {
+        if (n <= left_) {
+            left_ -= n;
+            return;
+        }
+        const std::size_t r = (n - left_) % kInterval;
+        left_ = r == 0 ? 0 : kInterval - r;
+    }
     [[nodiscard]] static double rate_hz(double sample_rate_hz) noexcept {
         return sample_rate_hz / static_cast<double>(kInterval);
     }

@@ -11,8 +11,8 @@ namespace rigd::core::dsp {
 // Peak follower on |x|: env = c env + (1 - c) |x| with the attack
 // coefficient while |x| rises above env and the release one while it falls.
 // Time constants are 1 - 1/e times (see time_constant_coeff). Both
-// candidates are computed and one is selected, so the recursion costs one
-// FMA of latency per sample, not a compare, a select and an FMA in series.
+// candidates are written out and one is selected (GCC emits a well
+// predicted branch), so the recursion costs one FMA of latency per sample.
 class EnvelopeFollower {
 public:
     void set_times(double attack_ms, double release_ms, double sample_rate_hz) noexcept {
@@ -28,9 +28,12 @@ public:
     }
     // env_out[k] = the envelope after in[k]; in and env_out may be the same.
     void process(std::span<const float> in, float* env_out) noexcept {
+        // Locals: stores through env_out may alias the float members and
+        // would force reloads inside the recursion.
+        const EnvelopeFollower c = *this;
         float env = env_;
         for (std::size_t k = 0; k < in.size(); ++k) {
-            env = step(env, std::fabs(in[k]));
+            env = c.step(env, std::fabs(in[k]));
             env_out[k] = env;
         }
         env_ = env;

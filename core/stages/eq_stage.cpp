@@ -55,6 +55,24 @@ void EqStage::on_param_changed(std::size_t index, float value) noexcept {
 }
 
 void EqStage::process_block(std::span<float> block) noexcept {
+    bool settled = true;
+    for (std::size_t b = 0; b < kBands; ++b) {
+        settled &= !(gain_db_[b].is_smoothing() || (active_[b] && gain_db_[b].current() == 0.0f) ||
+                     (!active_[b] && gain_db_[b].target() != 0.0f));
+    }
+    if (settled) {
+        // The ticks would update nothing: one pass, no 16-sample segments.
+        control_.advance(block.size());
+        for (float& v : block) {
+            v = dsp::sanitize(v);
+        }
+        for (std::size_t b = 0; b < kBands; ++b) {
+            if (active_[b]) {
+                filter_[b].process(block);
+            }
+        }
+        return;
+    }
     std::size_t i = 0;
     while (i < block.size()) {
         bool tick = false;

@@ -86,7 +86,9 @@ void ToneStage::Bank::reset() noexcept {
     presence.reset();
 }
 
-void ToneStage::Bank::process(std::span<float> block) noexcept {
+// No SLP: GCC packs y[n-1], y[n-2] into one vector register and the
+// shuffles land on the recursion, about doubling its latency.
+[[gnu::optimize("no-tree-slp-vectorize")]] void ToneStage::Bank::process(std::span<float> block) noexcept {
     // One fused loop per model, in double: the stack and the presence shelf
     // recursions overlap, and direct form I keeps each to one FMA of latency.
     if (circuit_for(model) != nullptr) {
@@ -168,6 +170,13 @@ void ToneStage::run(std::span<float> block) noexcept {
 }
 
 void ToneStage::process_block(std::span<float> block) noexcept {
+    const bool moving = std::any_of(knob_.begin(), knob_.end(), [](const auto& k) { return k.is_smoothing(); });
+    if (!moving && want_model_ == current_.model && fade_ >= 1.0f) {
+        // Settled: the ticks would redesign nothing, so no 16-sample segments.
+        control_.advance(block.size());
+        run(block);
+        return;
+    }
     std::size_t i = 0;
     while (i < block.size()) {
         bool tick = false;
