@@ -1,5 +1,7 @@
 #include "control/config.hpp"
 
+#include "control/net_filter.hpp"
+
 #include <toml++/toml.h>
 
 #include <cerrno>
@@ -118,8 +120,8 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& ori
     Reader r(root, std::filesystem::absolute(origin));
     for (const auto& [k, v] : root) {
         const std::string key(k.str());
-        if (key != "jack" && key != "osc" && key != "paths" && key != "rig") {
-            r.fail(key, "unknown section (known: jack, osc, paths, rig)");
+        if (key != "jack" && key != "osc" && key != "paths" && key != "rig" && key != "midi") {
+            r.fail(key, "unknown section (known: jack, osc, midi, paths, rig)");
         }
     }
     Config c;
@@ -144,7 +146,7 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& ori
         }
     }
 
-    const auto* osc = r.section("osc", {"port"});
+    const auto* osc = r.section("osc", {"port", "tcp", "allow", "subscribers"});
     if (osc != nullptr && osc->contains("port")) {
         const auto p = (*osc)["port"].value_exact<std::int64_t>();
         if (!p || *p < 1 || *p > 65535) {
@@ -152,11 +154,39 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& ori
         }
         c.osc_port = static_cast<int>(*p);
     }
+    r.boolean(osc, "osc", "tcp", c.osc_tcp);
+    r.strings(osc, "osc", "allow", c.osc_allow);
+    for (const auto& n : c.osc_allow) {
+        if (!NetFilter::is_valid_network(n)) {
+            r.fail("osc.allow", "'" + n + "' is not a network like 192.168.1.0/24 or fe80::/10");
+        }
+    }
+    r.strings(osc, "osc", "subscribers", c.osc_subscribers);
+    for (const auto& u : c.osc_subscribers) {
+        if (u.rfind("osc.udp://", 0) != 0 && u.rfind("osc.tcp://", 0) != 0) {
+            r.fail("osc.subscribers", "'" + u + "' is not an OSC URL like osc.udp://192.168.1.20:9001");
+        }
+    }
 
-    const auto* paths = r.section("paths", {"presets", "models", "irs"});
+    const auto* midi = r.section("midi", {"enabled", "port", "program_channel"});
+    r.boolean(midi, "midi", "enabled", c.midi_enabled);
+    r.string(midi, "midi", "port", c.midi_port);
+    if (midi != nullptr && midi->contains("program_channel")) {
+        const auto ch = (*midi)["program_channel"].value_exact<std::int64_t>();
+        if (!ch || *ch < 0 || *ch > 16) {
+            r.fail("midi.program_channel", "expected 0 (any) or a channel 1-16");
+        }
+        c.midi_program_channel = static_cast<int>(*ch);
+    }
+    if (c.midi_port.empty() || c.midi_port.find(':') != std::string::npos) {
+        r.fail("midi.port", "port names must be non-empty and contain no ':'");
+    }
+
+    const auto* paths = r.section("paths", {"presets", "models", "irs", "midi_map"});
     r.path(paths, "paths", "presets", c.presets_dir);
     r.path(paths, "paths", "models", c.models_dir);
     r.path(paths, "paths", "irs", c.irs_dir);
+    r.path(paths, "paths", "midi_map", c.midi_map);
 
     const auto* rig = r.section("rig", {"preset", "log_level"});
     r.string(rig, "rig", "preset", c.preset);

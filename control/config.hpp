@@ -25,6 +25,14 @@ struct Config {
     std::vector<std::string> connect_right;  // e.g. ["system:playback_2"]
     // [osc]
     int osc_port = 9000;
+    bool osc_tcp = true;                  // also listen on TCP, same port
+    std::vector<std::string> osc_allow;   // source networks; empty = NetFilter defaults
+    std::vector<std::string> osc_subscribers; // static feedback targets (osc.udp://host:port)
+    // [midi]
+    bool midi_enabled = true;             // a JACK MIDI input port
+    std::string midi_port = "midi_in";
+    int midi_program_channel = 0;         // 0 = any channel
+    std::filesystem::path midi_map = "/var/lib/rigd/midi.toml"; // learned mappings
     // [paths]
     std::filesystem::path presets_dir = "/var/lib/rigd/presets";
     std::filesystem::path models_dir = "/var/lib/rigd/models";

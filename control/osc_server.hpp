@@ -1,60 +1,67 @@
 #pragma once
 
-#include "control/rig_controller.hpp"
-
-#include <atomic>
-#include <cstdint>
-#include <functional>
-#include <string>
+#include "control/address_space.hpp"
+#include "control/feedback.hpp"
+#include "control/net_filter.hpp"
 
 #include <lo/lo_osc_types.h>
 #include <lo/lo_types.h>
 
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <string>
+
 namespace rigd::control {
 
-// What /rig/status reports; filled in by the daemon (JACK side).
-struct Status {
-    float dsp_load_percent = 0.0f;
-    std::uint64_t xruns = 0;
-    int sample_rate_hz = 0;
-    int period_frames = 0;
-};
-
-// The OSC server: a liblo server thread on a UDP port. Every message is
-// parsed and validated here; valid ones become RigController calls, refused
-// ones are answered with /rig/error s:address s:message. Replies leave from
-// the server's own socket to the sender's address.
+// The OSC transport: liblo server threads on one port number over UDP and
+// TCP. Messages from sources outside the allowed networks are dropped and
+// counted. Everything else goes to the AddressSpace; replies leave from the
+// server's own socket to the sender, refusals come back as
+// /rig/error s:address s:message. Subscriptions (/rig/subscribe,
+// /rig/unsubscribe) and /rig/get (replies to a given URL) are handled here
+// because they are about where messages go.
 class OscServer {
 public:
-    using StatusSource = std::function<Status()>;
-
-    OscServer(RigController& rig, StatusSource status);
+    OscServer(AddressSpace& space, Feedback* feedback, NetFilter filter);
     ~OscServer();
     OscServer(const OscServer&) = delete;
     OscServer& operator=(const OscServer&) = delete;
 
-    // Binds the port and starts the thread; throws std::runtime_error naming
-    // the port when it cannot.
-    void start(int port);
+    // Binds UDP (and TCP when asked) and starts the threads; throws
+    // std::runtime_error naming the port when it cannot.
+    void start(int port, bool tcp);
     void stop();
     [[nodiscard]] int port() const noexcept { return port_; }
 
+    // Sends from the UDP server socket (or over TCP for osc.tcp:// URLs).
+    void send_to(const std::string& url, const OscMessage& message);
+
     [[nodiscard]] std::uint64_t messages() const noexcept { return messages_.load(); }
     [[nodiscard]] std::uint64_t errors() const noexcept { return errors_.load(); }
+    [[nodiscard]] std::uint64_t dropped() const noexcept { return dropped_.load(); }
 
 private:
     static int on_message(const char* path, const char* types, lo_arg** argv, int argc, lo_message msg,
                           void* user) noexcept;
-    void dispatch(const std::string& path, const char* types, lo_arg** argv, int argc, lo_message msg);
-    void reply(lo_message to, const char* path, lo_message reply);
-    void error(lo_message to, const std::string& path, const std::string& message);
+    void handle(lo_server server, const char* path, const char* types, lo_arg** argv, int argc, lo_message msg);
+    void reply(lo_server server, lo_message to, const OscMessage& message);
+    void error(lo_server server, lo_message to, const std::string& path, const std::string& message);
+    [[nodiscard]] std::string checked_url(const std::string& url) const;
+    [[nodiscard]] lo_server udp_server() const;
 
-    RigController& rig_;
-    StatusSource status_;
-    lo_server_thread thread_ = nullptr;
+    AddressSpace& space_;
+    Feedback* feedback_;
+    NetFilter filter_;
+    lo_server_thread udp_ = nullptr;
+    lo_server_thread tcp_ = nullptr;
     int port_ = 0;
+    std::mutex send_mutex_; // guards targets_ (feedback and late errors)
+    std::map<std::string, lo_address> targets_;
     std::atomic<std::uint64_t> messages_{0};
     std::atomic<std::uint64_t> errors_{0};
+    std::atomic<std::uint64_t> dropped_{0};
 };
 
 } // namespace rigd::control

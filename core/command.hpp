@@ -22,7 +22,8 @@ struct Command {
         swap_chain,    // chain
         set_master_db, // value
         set_mute,      // value != 0
-        set_rig_bypass // value != 0
+        set_rig_bypass, // value != 0
+        set_tuner       // value != 0: output muted while the tuner is on
     };
 
     Type type = Type::set_param;

@@ -1,6 +1,7 @@
 #include "core/engine.hpp"
 
 #include "core/db.hpp"
+#include "core/tuner/input_tap.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -156,7 +157,12 @@ Engine::Outcome Engine::apply(const Command& c) noexcept {
         return Outcome::applied;
     }
     case Command::Type::set_mute:
-        mute_gain_.set_target(c.value != 0.0f ? 0.0f : 1.0f);
+        muted_ = c.value != 0.0f;
+        mute_gain_.set_target(muted_ || tuner_on_ ? 0.0f : 1.0f);
+        return Outcome::applied;
+    case Command::Type::set_tuner:
+        tuner_on_ = c.value != 0.0f;
+        mute_gain_.set_target(muted_ || tuner_on_ ? 0.0f : 1.0f);
         return Outcome::applied;
     case Command::Type::set_rig_bypass:
         rig_wet_.set_target(c.value != 0.0f ? 0.0f : 1.0f);
@@ -201,6 +207,9 @@ void Engine::process(std::span<const float> in, std::span<float> out_l, std::spa
         peak_out_ = 0.0f;
     }
     const std::size_t n = std::min({in.size(), out_l.size(), out_r.size()});
+    if (tap_ != nullptr) {
+        tap_->write(in.first(n)); // wait-free; guarded by "engine: the input tap ..." test
+    }
     const std::size_t max = spec_.max_block_size;
     for (std::size_t done = 0; done < n; done += max) {
         const std::size_t len = std::min(max, n - done);

@@ -16,6 +16,10 @@
 
 namespace rigd::core {
 
+namespace tuner {
+class InputTap;
+}
+
 // Counters the RT thread raises and a non-RT thread reads. Relaxed atomics:
 // lock-free on every target we build for (checked by a static_assert).
 struct EngineCounters {
@@ -51,6 +55,9 @@ public:
     [[nodiscard]] const ProcessSpec& spec() const noexcept { return spec_; }
     // Before audio starts only: set the master volume without a ramp.
     void snap_master_db(float db) noexcept;
+    // Before audio starts only: every period's input is copied to `tap`
+    // (the tuner reads it on its own thread). nullptr turns it off.
+    void set_input_tap(tuner::InputTap* tap) noexcept { tap_ = tap; }
 
     // Producer side (one control thread at a time). On failure the command
     // was not queued and ownership of any object in it stays with the caller.
@@ -96,6 +103,9 @@ private:
     ProcessSpec spec_{};
     float peak_in_ = 0.0f;
     float peak_out_ = 0.0f;
+    tuner::InputTap* tap_ = nullptr;
+    bool muted_ = false;
+    bool tuner_on_ = false;
 
     EngineCounters counters_;
     static_assert(std::atomic<std::uint64_t>::is_always_lock_free);

@@ -46,7 +46,10 @@ JackHost::JackHost(const control::Config& config, core::Engine& engine) : config
     out_l_ = jack_port_register(client_, config.output_left_port.c_str(), JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput, 0);
     out_r_ =
         jack_port_register(client_, config.output_right_port.c_str(), JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput, 0);
-    if (in_ == nullptr || out_l_ == nullptr || out_r_ == nullptr) {
+    if (config.midi_enabled) {
+        midi_in_ = jack_port_register(client_, config.midi_port.c_str(), JACK_DEFAULT_MIDI_TYPE, JackPortIsInput, 0);
+    }
+    if (in_ == nullptr || out_l_ == nullptr || out_r_ == nullptr || (config.midi_enabled && midi_in_ == nullptr)) {
         jack_client_close(client_);
         throw std::runtime_error("cannot register JACK ports");
     }
@@ -126,6 +129,24 @@ void JackHost::connect_ports() {
 int JackHost::process(jack_nframes_t frames, void* arg) noexcept {
     auto* self = static_cast<JackHost*>(arg);
     core::flush_denormals_on_this_thread();
+    if (self->midi_in_ != nullptr) {
+        void* midi = jack_port_get_buffer(self->midi_in_, frames);
+        const std::uint32_t count = jack_midi_get_event_count(midi);
+        for (std::uint32_t i = 0; i < count; ++i) {
+            jack_midi_event_t ev;
+            if (jack_midi_event_get(&ev, midi, i) != 0 || ev.size < 2) {
+                continue;
+            }
+            const std::uint8_t kind = ev.buffer[0] & 0xF0;
+            if (kind != 0xB0 && kind != 0xC0) {
+                continue; // only CC and program change drive the rig
+            }
+            const control::MidiEvent e{ev.buffer[0], ev.buffer[1], ev.size > 2 ? ev.buffer[2] : std::uint8_t{0}};
+            if (!self->midi_queue_.try_push(e)) {
+                self->midi_dropped_.fetch_add(1, std::memory_order_relaxed);
+            }
+        }
+    }
     const auto* in = static_cast<const float*>(jack_port_get_buffer(self->in_, frames));
     auto* l = static_cast<float*>(jack_port_get_buffer(self->out_l_, frames));
     auto* r = static_cast<float*>(jack_port_get_buffer(self->out_r_, frames));

@@ -1,9 +1,12 @@
 #pragma once
 
 #include "control/config.hpp"
+#include "control/midi_map.hpp"
+#include "core/spsc_queue.hpp"
 #include "core/engine.hpp"
 
 #include <jack/jack.h>
+#include <jack/midiport.h>
 
 #include <atomic>
 #include <cstdint>
@@ -38,6 +41,11 @@ public:
     [[nodiscard]] bool server_gone() const noexcept { return server_gone_.load(std::memory_order_acquire); }
     [[nodiscard]] std::string shutdown_reason() const;
     [[nodiscard]] const std::string& client_name() const noexcept { return client_name_; }
+    // Control Change and Program Change messages from the MIDI input port,
+    // forwarded by the RT thread as they came (mapping happens off it).
+    [[nodiscard]] std::optional<control::MidiEvent> pop_midi() noexcept { return midi_queue_.try_pop(); }
+    [[nodiscard]] std::uint64_t midi_dropped() const noexcept { return midi_dropped_.load(); }
+    [[nodiscard]] bool has_midi() const noexcept { return midi_in_ != nullptr; }
 
 private:
     static int process(jack_nframes_t frames, void* self) noexcept;
@@ -53,6 +61,9 @@ private:
     jack_port_t* in_ = nullptr;
     jack_port_t* out_l_ = nullptr;
     jack_port_t* out_r_ = nullptr;
+    jack_port_t* midi_in_ = nullptr;
+    core::SpscQueue<control::MidiEvent> midi_queue_{512};
+    std::atomic<std::uint64_t> midi_dropped_{0};
     std::string client_name_;
     SpecChanged on_spec_changed_;
     std::atomic<std::uint64_t> xruns_{0};

@@ -16,6 +16,13 @@ TEST_CASE("config: an empty file gives the documented defaults") {
     CHECK(c.auto_connect);
     CHECK(c.connect_input.empty());
     CHECK(c.osc_port == 9000);
+    CHECK(c.osc_tcp);
+    CHECK(c.osc_allow.empty());
+    CHECK(c.osc_subscribers.empty());
+    CHECK(c.midi_enabled);
+    CHECK(c.midi_port == "midi_in");
+    CHECK(c.midi_program_channel == 0);
+    CHECK(c.midi_map == "/var/lib/rigd/midi.toml");
     CHECK(c.presets_dir == "/var/lib/rigd/presets");
     CHECK(c.models_dir == "/var/lib/rigd/models");
     CHECK(c.irs_dir == "/var/lib/rigd/irs");
@@ -38,11 +45,20 @@ connect_right = ["system:playback_2"]
 
 [osc]
 port = 9100
+tcp = false
+allow = ["192.168.7.0/24", "::1/128"]
+subscribers = ["osc.udp://192.168.7.20:9001"]
+
+[midi]
+enabled = false
+port = "pedals"
+program_channel = 3
 
 [paths]
 presets = "presets"
 models = "/opt/models"
 irs = "../irs"
+midi_map = "midi.toml"
 
 [rig]
 preset = "crunch"
@@ -59,6 +75,13 @@ log_level = "debug"
     CHECK(c.connect_left == std::vector<std::string>{"system:playback_1", "other:in"});
     CHECK(c.connect_right == std::vector<std::string>{"system:playback_2"});
     CHECK(c.osc_port == 9100);
+    CHECK_FALSE(c.osc_tcp);
+    CHECK(c.osc_allow == std::vector<std::string>{"192.168.7.0/24", "::1/128"});
+    CHECK(c.osc_subscribers == std::vector<std::string>{"osc.udp://192.168.7.20:9001"});
+    CHECK_FALSE(c.midi_enabled);
+    CHECK(c.midi_port == "pedals");
+    CHECK(c.midi_program_channel == 3);
+    CHECK(c.midi_map == "/home/me/rig/midi.toml");
     CHECK(c.presets_dir == "/home/me/rig/presets");
     CHECK(c.models_dir == "/opt/models");
     CHECK(c.irs_dir == "/home/me/irs");
@@ -86,7 +109,13 @@ TEST_CASE("config: bad files name the file and the key") {
     CHECK(message("[rig]\nlog_level = \"loud\"\n").find("key 'rig.log_level'") != std::string::npos);
     CHECK(message("[rig]\npreset = 3\n").find("key 'rig.preset': expected a string") != std::string::npos);
     CHECK(message("[audio]\nrate = 48000\n").find("key 'audio': unknown section") != std::string::npos);
-    CHECK(message("[osc]\nprt = 1\n").find("key 'osc.prt': unknown (known: port)") != std::string::npos);
+    CHECK(message("[osc]\nprt = 1\n").find("key 'osc.prt': unknown (known: allow, port, subscribers, tcp)") != std::string::npos);
     CHECK(message("[osc\nport = 1\n").find("/etc/rigd/rigd.toml: line 1") != std::string::npos);
+    CHECK(message("[osc]\nallow = [\"300.1.1.1/8\"]\n").find("key 'osc.allow': '300.1.1.1/8' is not a network") !=
+          std::string::npos);
+    CHECK(message("[osc]\nallow = [\"10.0.0.0/33\"]\n").find("osc.allow") != std::string::npos);
+    CHECK(message("[osc]\nsubscribers = [\"http://x\"]\n").find("key 'osc.subscribers'") != std::string::npos);
+    CHECK(message("[midi]\nprogram_channel = 17\n").find("key 'midi.program_channel'") != std::string::npos);
+    CHECK(message("[midi]\nport = \"a:b\"\n").find("key 'midi.port'") != std::string::npos);
     CHECK(message("osc = 3\n").find("key 'osc': expected a [osc] table") != std::string::npos);
 }

@@ -125,3 +125,49 @@ TEST_CASE("controller: check_param_value knows whole-number kinds") {
     CHECK_NOTHROW(rigd::control::check_param_value(order, 4.0f));
     CHECK_THROWS_WITH(rigd::control::check_param_value(order, 2.5f), "order: 2.5 is not a whole number");
 }
+
+TEST_CASE("controller: switching between real presets is click-free (no step beyond the steady signal's)") {
+    // The shipped stages, a driven preset and a clean one, through the
+    // engine at 128-frame periods: the equal-power chain crossfade must not
+    // add a step larger than either steady sound has.
+    const auto& factory = rigd::core::StageFactory::builtin();
+    Library library{"/nonexistent/presets", "/nonexistent/models", "/nonexistent/irs"};
+    Engine engine;
+    RigController rig{engine, factory, library};
+    Preset driven;
+    driven.name = "driven";
+    driven.stages.push_back({.id = "pre", .type = "pre", .bypass = false, .params = {{"gain", 8.0f}}, .texts = {}});
+    driven.stages.push_back({.id = "tone", .type = "tone", .bypass = false, .params = {}, .texts = {}});
+    Preset clean;
+    clean.name = "clean";
+    clean.stages.push_back({.id = "vol", .type = "level", .bypass = false, .params = {{"gain_db", -12.0f}}, .texts = {}});
+    (void)rig.start(driven, ProcessSpec{48000.0, 128, 1});
+    std::vector<float> out;
+    std::vector<float> in(128);
+    std::vector<float> l(128);
+    std::vector<float> r(128);
+    std::size_t n = 0;
+    for (int period = 0; period < 600; ++period) {
+        if (period == 250) {
+            (void)rig.load_preset(clean);
+        }
+        for (auto& s : in) {
+            s = static_cast<float>(0.4 * std::sin(2.0 * M_PI * 110.0 * static_cast<double>(n++) / 48000.0));
+        }
+        engine.process(in, l, r);
+        out.insert(out.end(), l.begin(), l.end());
+    }
+    auto max_step = [&](std::size_t from, std::size_t to) {
+        double m = 0.0;
+        for (std::size_t i = from + 1; i < to; ++i) {
+            m = std::max(m, std::fabs(static_cast<double>(out[i]) - out[i - 1]));
+        }
+        return m;
+    };
+    const double before = max_step(4800, 250 * 128);
+    const double after = max_step(400 * 128, out.size());
+    const double across = max_step(250 * 128 - 1000, 400 * 128);
+    INFO("steady before " << before << ", after " << after << ", across " << across);
+    CHECK(across <= std::max(before, after) * 1.05);
+    CHECK(rig.collect_retired() == 1);
+}

@@ -1,5 +1,6 @@
 #include "core/engine.hpp"
 #include "core/stages/level_stage.hpp"
+#include "core/tuner/input_tap.hpp"
 
 #include "alloc_counter.hpp"
 #include "test_stages.hpp"
@@ -75,6 +76,10 @@ TEST_CASE("engine: master volume and mute ramp to their targets") {
     rig.periods(20);
     CHECK(rig.left[100] == 0.0f);
     REQUIRE(rig.engine.try_send(Command{.type = Command::Type::set_mute, .value = 0.0f}));
+    REQUIRE(rig.engine.try_send(Command{.type = Command::Type::set_tuner, .value = 1.0f}));
+    rig.periods(20);
+    CHECK(rig.left[100] == 0.0f); // the tuner mutes too
+    REQUIRE(rig.engine.try_send(Command{.type = Command::Type::set_tuner, .value = 0.0f}));
     REQUIRE(rig.engine.try_send(Command{.type = Command::Type::set_rig_bypass, .value = 1.0f}));
     REQUIRE(rig.engine.try_send(Command{.type = Command::Type::set_master_db, .value = 0.0f}));
     rig.periods(20);
@@ -100,6 +105,7 @@ TEST_CASE("engine: applying every command type allocates nothing and retires off
         {.type = Command::Type::set_master_db, .value = -3.0f},
         {.type = Command::Type::set_mute, .value = 1.0f},
         {.type = Command::Type::set_rig_bypass, .value = 1.0f},
+        {.type = Command::Type::set_tuner, .value = 1.0f},
         {.type = Command::Type::swap_chain, .chain = chain_ptr},
     };
     for (const Command& c : commands) {
@@ -197,4 +203,23 @@ TEST_CASE("denormals: flushing on a thread turns subnormal results into zero") {
         CHECK(product == 0.0f);
     });
     t.join();
+}
+
+TEST_CASE("engine: the input tap gets every period's input without allocating") {
+    Rig rig;
+    rigd::core::tuner::InputTap tap(1024);
+    rig.engine.set_input_tap(&tap);
+    for (std::size_t i = 0; i < rig.in.size(); ++i) {
+        rig.in[i] = static_cast<float>(i);
+    }
+    {
+        ScopedAllocationCounter counter;
+        rig.periods(3);
+        CHECK(counter.total() == 0);
+    }
+    std::vector<float> latest(128);
+    REQUIRE(tap.read_latest(latest) == 128);
+    CHECK(latest[0] == 0.0f);
+    CHECK(latest[127] == 127.0f);
+    CHECK(tap.samples_written() == 3 * 128);
 }

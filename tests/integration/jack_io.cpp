@@ -1,10 +1,14 @@
 // rigd-jack-io: a small JACK client for the integration tests and the demo.
-// Plays a raw float32 file into one port and, in the same process cycles,
-// records another port into a raw float32 file, then exits.
+// Plays a file into one port and, in the same process cycles, records
+// another port into a file, then exits. Files ending in .wav are read and
+// written as WAV (32-bit float); anything else is raw float32.
 //
-//   rigd-jack-io --server NAME --play IN.f32 --to PORT --record OUT.f32
+//   rigd-jack-io --server NAME --play IN --to PORT --record OUT
 //                --from PORT [--frames N] [--timeout-s S]
 #include <jack/jack.h>
+#include <sndfile.h>
+
+#include <cmath>
 
 #include <atomic>
 #include <chrono>
@@ -46,7 +50,54 @@ int process(jack_nframes_t n, void* arg) {
     return 0;
 }
 
+bool is_wav(const std::string& path) { return path.size() > 4 && path.substr(path.size() - 4) == ".wav"; }
+
+std::vector<float> read_wav(const std::string& path) {
+    SF_INFO info{};
+    SNDFILE* f = sf_open(path.c_str(), SFM_READ, &info);
+    if (f == nullptr) {
+        return {};
+    }
+    std::vector<float> all(static_cast<std::size_t>(info.frames * info.channels));
+    sf_readf_float(f, all.data(), info.frames);
+    sf_close(f);
+    std::vector<float> mono(static_cast<std::size_t>(info.frames));
+    for (std::size_t i = 0; i < mono.size(); ++i) {
+        mono[i] = all[i * static_cast<std::size_t>(info.channels)];
+    }
+    return mono;
+}
+
+bool write_wav(const std::string& path, const std::vector<float>& x, unsigned rate) {
+    SF_INFO info{};
+    info.samplerate = static_cast<int>(rate);
+    info.channels = 1;
+    info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
+    SNDFILE* f = sf_open(path.c_str(), SFM_WRITE, &info);
+    if (f == nullptr) {
+        return false;
+    }
+    sf_writef_float(f, x.data(), static_cast<sf_count_t>(x.size()));
+    sf_close(f);
+    return true;
+}
+
+void print_level(const char* what, const std::vector<float>& x) {
+    double peak = 0.0;
+    double sum = 0.0;
+    for (const float v : x) {
+        peak = std::max(peak, std::fabs(static_cast<double>(v)));
+        sum += static_cast<double>(v) * v;
+    }
+    const double rms = x.empty() ? 0.0 : std::sqrt(sum / static_cast<double>(x.size()));
+    auto db = [](double g) { return g > 0.0 ? 20.0 * std::log10(g) : -INFINITY; };
+    std::printf("rigd-jack-io: %s peak %.1f dBFS, RMS %.1f dBFS\n", what, db(peak), db(rms));
+}
+
 std::vector<float> read_f32(const std::string& path) {
+    if (is_wav(path)) {
+        return read_wav(path);
+    }
     std::ifstream f(path, std::ios::binary | std::ios::ate);
     if (!f) {
         return {};
@@ -134,9 +185,18 @@ int main(int argc, char** argv) {
     }
     jack_deactivate(client);
     jack_client_close(client);
-    std::ofstream out(record_path, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(s.recorded.data()),
-              static_cast<std::streamsize>(s.recorded.size() * sizeof(float)));
+    if (is_wav(record_path)) {
+        if (!write_wav(record_path, s.recorded, rate)) {
+            std::fprintf(stderr, "rigd-jack-io: cannot write %s\n", record_path.c_str());
+            return 73;
+        }
+    } else {
+        std::ofstream out(record_path, std::ios::binary);
+        out.write(reinterpret_cast<const char*>(s.recorded.data()),
+                  static_cast<std::streamsize>(s.recorded.size() * sizeof(float)));
+    }
     std::printf("rigd-jack-io: played %zu and recorded %zu frames at %u Hz\n", s.play.size(), s.recorded.size(), rate);
+    print_level("played  ", s.play);
+    print_level("recorded", s.recorded);
     return rc;
 }

@@ -151,7 +151,7 @@ JackServer::JackServer(const fs::path& log_dir, int rate, int period) {
     static int counter = 0;
     name_ = "rigdtest" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
     process_ = std::make_unique<Process>(
-        std::vector<std::string>{"jackd", "--no-realtime", "-n", name_, "-d", "dummy", "-r", std::to_string(rate), "-p",
+        std::vector<std::string>{"jackd", "-R", "-n", name_, "-d", "dummy", "-r", std::to_string(rate), "-p",
                                  std::to_string(period)},
         log_dir / "jackd.log", std::map<std::string, std::string>{{"JACK_NO_AUDIO_RESERVATION", "1"}});
     const int rc = run_command({"jack_wait", "-w", "-s", name_, "-t", "10"}, log_dir / "jack_wait.log");
@@ -302,7 +302,7 @@ Daemon::Daemon(const JackServer& jack, const TempDir& dir, const Options& option
     config_ = dir.path() / "rigd.toml";
     write_text(config_, "[jack]\nserver_name = \"" + jack.name() +
                             "\"\nauto_connect = false\n\n[osc]\nport = " + std::to_string(osc_port_) +
-                            "\n\n[paths]\npresets = \"presets\"\nmodels = \"models\"\nirs = \"irs\"\n\n" + rig +
+                            "\n\n[paths]\npresets = \"presets\"\nmodels = \"models\"\nirs = \"irs\"\nmidi_map = \"midi.toml\"\n\n" + rig +
                             options.extra_config);
     process_ = std::make_unique<Process>(std::vector<std::string>{rigd_binary().string(), "--config", config_.string()},
                                          dir.path() / "rigd.log", jack.env());
@@ -323,6 +323,7 @@ Daemon::~Daemon() = default;
 
 fs::path rigd_binary() { return RIGD_BIN; }
 fs::path jack_io_binary() { return RIGD_JACK_IO_BIN; }
+fs::path midi_binary() { return RIGD_JACK_MIDI_BIN; }
 
 void write_text(const fs::path& path, const std::string& text) {
     std::ofstream out(path, std::ios::binary);

@@ -129,6 +129,7 @@ private:
 
 [[nodiscard]] std::filesystem::path rigd_binary();
 [[nodiscard]] std::filesystem::path jack_io_binary();
+[[nodiscard]] std::filesystem::path midi_binary();
 
 void write_text(const std::filesystem::path& path, const std::string& text);
 void write_f32(const std::filesystem::path& path, const std::vector<float>& samples);

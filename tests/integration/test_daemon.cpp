@@ -126,7 +126,7 @@ TEST_CASE("daemon: bad messages are answered with /rig/error and the daemon and 
         lo_message_add_float(m, 1.0f);
         lo_message_add_float(m, 2.0f);
         osc.send("/rig/master/volume", m);
-        expect_error(osc, "/rig/master/volume", "at most one argument");
+        expect_error(osc, "/rig/master/volume", "at most 1 argument");
     }
     osc.send_int("/rig/ping", 3);
     expect_error(osc, "/rig/ping", "takes no arguments");

@@ -1,0 +1,104 @@
+#include "control/midi_router.hpp"
+
+#include "control/preset_file.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace rigd::control {
+
+MidiRouter::MidiRouter(AddressSpace& space, PresetManager& presets, std::filesystem::path file, int program_channel)
+    : space_(space), presets_(presets), file_(std::move(file)) {
+    map_.set_program_channel(program_channel);
+}
+
+void MidiRouter::load() {
+    std::error_code ec;
+    if (!std::filesystem::exists(file_, ec)) {
+        return;
+    }
+    std::ifstream in(file_, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    MidiMap loaded = MidiMap::parse_toml(text.str(), file_); // throws FileError
+    std::lock_guard lock(mutex_);
+    const int channel = map_.program_channel();
+    map_ = std::move(loaded);
+    if (map_.program_channel() == 0) {
+        map_.set_program_channel(channel); // the config's choice unless the file says otherwise
+    }
+}
+
+void MidiRouter::save_locked() const {
+    try {
+        std::filesystem::create_directories(file_.parent_path());
+        write_file_atomically(file_, map_.format_toml());
+    } catch (const std::exception& e) {
+        spdlog::error("MIDI mappings not saved: {}", e.what());
+    }
+}
+
+void MidiRouter::handle(const MidiEvent& event) {
+    std::vector<MidiAction> actions;
+    {
+        std::lock_guard lock(mutex_);
+        actions = map_.handle(event);
+    }
+    for (const auto& a : actions) {
+        try {
+            switch (a.kind) {
+            case MidiAction::Kind::set:
+                (void)space_.handle(OscMessage{a.address, {OscArg::of(a.value)}}, nullptr);
+                break;
+            case MidiAction::Kind::program:
+                presets_.request_load_index(a.program, [](const std::string& message) {
+                    spdlog::warn("MIDI program change: {}", message);
+                });
+                break;
+            case MidiAction::Kind::learned: {
+                spdlog::info("MIDI learned: channel {} CC {} -> {}", a.mapping.channel, a.mapping.cc, a.mapping.address);
+                {
+                    std::lock_guard lock(mutex_);
+                    save_locked();
+                }
+                if (learned_hook_) {
+                    learned_hook_(OscMessage{"/rig/midi/learned",
+                                             {OscArg::of(a.mapping.address),
+                                              OscArg::of(static_cast<std::int32_t>(a.mapping.channel)),
+                                              OscArg::of(static_cast<std::int32_t>(a.mapping.cc))}});
+                }
+                break;
+            }
+            }
+        } catch (const std::exception& e) {
+            spdlog::warn("MIDI {:02X} {:02X} {:02X}: {}", event.status, event.data1, event.data2, e.what());
+        }
+    }
+}
+
+void MidiRouter::learn(const std::string& address, float min, float max, bool toggle) {
+    std::lock_guard lock(mutex_);
+    map_.learn(address, min, max, toggle ? MidiMapping::Mode::toggle : MidiMapping::Mode::continuous);
+}
+
+std::vector<OscMessage> MidiRouter::list() const {
+    std::lock_guard lock(mutex_);
+    const auto& all = map_.mappings();
+    std::vector<OscMessage> out{OscMessage{"/rig/midi/list", {OscArg::of(static_cast<std::int32_t>(all.size()))}}};
+    for (const auto& m : all) {
+        out.push_back(OscMessage{"/rig/midi/item",
+                                 {OscArg::of(static_cast<std::int32_t>(m.channel)),
+                                  OscArg::of(static_cast<std::int32_t>(m.cc)), OscArg::of(m.address), OscArg::of(m.min),
+                                  OscArg::of(m.max), OscArg::of(std::string(MidiMap::mode_name(m.mode)))}});
+    }
+    return out;
+}
+
+void MidiRouter::set_learned_hook(std::function<void(const OscMessage&)> hook) {
+    std::lock_guard lock(mutex_);
+    learned_hook_ = std::move(hook);
+}
+
+} // namespace rigd::control

@@ -1,0 +1,42 @@
+#pragma once
+
+#include "control/address_space.hpp"
+#include "control/midi_map.hpp"
+#include "control/preset_manager.hpp"
+
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace rigd::control {
+
+// Turns MIDI from the footswitch board into rig actions: program change
+// loads the preset with that index, mapped CCs set the mapped address
+// through the same AddressSpace OSC uses (so subscribers see MIDI changes
+// too). Learned mappings are saved at once, atomically, to `file`.
+class MidiRouter {
+public:
+    MidiRouter(AddressSpace& space, PresetManager& presets, std::filesystem::path file, int program_channel);
+
+    // Reads the mappings file if it exists; a bad file throws FileError and
+    // leaves the map empty.
+    void load();
+    void handle(const MidiEvent& event);
+    void learn(const std::string& address, float min, float max, bool toggle);
+    [[nodiscard]] std::vector<OscMessage> list() const;
+    // Who hears about learned mappings (feedback to subscribers).
+    void set_learned_hook(std::function<void(const OscMessage&)> hook);
+
+private:
+    void save_locked() const;
+
+    AddressSpace& space_;
+    PresetManager& presets_;
+    std::filesystem::path file_;
+    mutable std::mutex mutex_;
+    MidiMap map_;
+    std::function<void(const OscMessage&)> learned_hook_;
+};
+
+} // namespace rigd::control
