@@ -84,10 +84,14 @@ void CompStage::run(std::span<float> x) noexcept {
                 makeup = makeup_db_.current();
     // Below the knee everywhere (the usual case between notes): the gain is
     // the makeup alone, exactly what the general loop would compute.
-    bool below = true;
     for (std::size_t k = 0; k < n; ++k) {
-        below &= 2.0f * (dsp::fast_gain_to_db(env[k]) - threshold) <= -knee;
+        env[k] = dsp::fast_gain_to_db(env[k]); // level in dB from here on
     }
+    int above = 0; // int, not bool: GCC vectorises this reduction
+    for (std::size_t k = 0; k < n; ++k) {
+        above |= 2.0f * (env[k] - threshold) <= -knee ? 0 : 1;
+    }
+    const bool below = above == 0;
     if (below) {
         const float g = dsp::fast_db_to_gain(0.0f + makeup);
         for (float& v : x) {
@@ -96,7 +100,7 @@ void CompStage::run(std::span<float> x) noexcept {
         return;
     }
     for (std::size_t k = 0; k < n; ++k) {
-        x[k] *= dsp::fast_db_to_gain(gain_db(dsp::fast_gain_to_db(env[k]), threshold, slope, knee) + makeup);
+        x[k] *= dsp::fast_db_to_gain(gain_db(env[k], threshold, slope, knee) + makeup);
     }
 }
 

@@ -158,23 +158,26 @@ void PowerStage::process_block(std::span<float> block) noexcept {
         const std::size_t n = std::min(os_.max_block(), block.size() - i);
         const std::span<float> chunk = block.subspan(i, n);
         float* ceiling = ceiling_.data();
+        float* env = env_buf_.data();
         if (drive_.is_smoothing() || sag_.is_smoothing()) {
             for (std::size_t k = 0; k < n; ++k) {
                 chunk[k] = dsp::sanitize(chunk[k]) * (1.0f + 3.0f * drive_.next());
                 ceiling[k] = sag_.next();
+            }
+            sag_env_.process(chunk, env);
+            for (std::size_t k = 0; k < n; ++k) {
+                ceiling[k] = std::max(1.0f - 0.5f * ceiling[k] * env[k], 0.1f);
             }
         } else {
             const float gain = 1.0f + 3.0f * drive_.current();
             const float sag = sag_.current();
             for (std::size_t k = 0; k < n; ++k) {
                 chunk[k] = dsp::sanitize(chunk[k]) * gain;
-                ceiling[k] = sag;
             }
-        }
-        // ceiling[] holds the sag amount; the follower fills env into env_buf_.
-        sag_env_.process(chunk, env_buf_.data());
-        for (std::size_t k = 0; k < n; ++k) {
-            ceiling[k] = std::max(1.0f - 0.5f * ceiling[k] * env_buf_[k], 0.1f);
+            sag_env_.process(chunk, env);
+            for (std::size_t k = 0; k < n; ++k) {
+                ceiling[k] = std::max(1.0f - 0.5f * sag * env[k], 0.1f);
+            }
         }
         shape(os_.upsample(chunk), n);
         os_.downsample(chunk);
