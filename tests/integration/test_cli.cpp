@@ -1,5 +1,6 @@
 // The rigd binary's command line, config errors and `rigd render`.
 #include "rig_harness.hpp"
+#include "test_paths.hpp"
 
 #include <doctest/doctest.h>
 
@@ -99,4 +100,33 @@ TEST_CASE("render: bad input is an error naming what was wrong and writes nothin
                dir, out) == 2);
     CHECK(out.find("bad.toml: stage #1 ('v'): key 'type': unknown stage type 'fuzz'") != std::string::npos);
     CHECK_FALSE(std::filesystem::exists(output));
+}
+
+
+
+TEST_CASE("render: a one-stage NAM preset reproduces the reference implementation's golden output") {
+    // ../shared/golden: reference NAM output for the standard A1 WaveNet and
+    // the LSTM, prewarmed and run in 128-frame blocks; exact tanh.
+    TempDir dir;
+    std::string out;
+    const auto input = read_f32_file(shared_dir() / "golden" / "input_sine110_noise_2s_48k.f32");
+    REQUIRE(input.size() == 96000);
+    write_wav_mono(dir.path() / "in.wav", input, 48000);
+    for (const auto& [model, golden] : {std::pair{"reference_standard.nam", "reference_standard.exact_tanh.f32"},
+                                        std::pair{"namcore_lstm.nam", "namcore_lstm.exact_tanh.f32"}}) {
+        INFO(model);
+        write_text(dir.path() / "nam.toml", "name = \"nam\"\n[[stage]]\nid = \"amp\"\ntype = \"nam\"\nmodel = \"" +
+                                                (shared_dir() / "models" / model).string() + "\"\n");
+        REQUIRE(run_rigd({"render", "--preset", (dir.path() / "nam.toml").string(), "--block", "128",
+                          (dir.path() / "in.wav").string(), (dir.path() / "out.wav").string()},
+                         dir, out) == 0);
+        const auto rendered = read_wav_channel(dir.path() / "out.wav", 0);
+        const auto expected = read_f32_file(shared_dir() / "golden" / golden);
+        REQUIRE(rendered.size() == expected.size());
+        double max_diff = 0.0;
+        for (std::size_t i = 0; i < expected.size(); ++i) {
+            max_diff = std::max(max_diff, std::fabs(static_cast<double>(rendered[i]) - expected[i]));
+        }
+        CHECK(max_diff <= 1e-5); // from the first sample
+    }
 }
