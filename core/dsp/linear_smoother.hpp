@@ -31,6 +31,22 @@ public:
         step_ = (target_ - current_) / static_cast<float>(ramp_samples_);
     }
 
+    // As set_target, but the ramp takes at least `min_samples` (for ramps
+    // whose speed must stay bounded, e.g. a delay's read position).
+    void set_target_over(float target, std::int32_t min_samples) noexcept {
+        if (!armed_) {
+            snap(target);
+            return;
+        }
+        if (target == target_) {
+            return;
+        }
+        const std::int32_t n = min_samples > ramp_samples_ ? min_samples : ramp_samples_;
+        target_ = target;
+        remaining_ = n;
+        step_ = (target_ - current_) / static_cast<float>(n);
+    }
+
     void snap(float value) noexcept {
         current_ = target_ = value;
         remaining_ = 0;

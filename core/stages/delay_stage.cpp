@@ -58,9 +58,16 @@ void DelayStage::reset() noexcept {
 
 void DelayStage::on_param_changed(std::size_t index, float value) noexcept {
     switch (index) {
-    case kTime:
-        delay_samples_.set_target(static_cast<float>(value * 0.001 * sample_rate_hz_));
+    case kTime: {
+        // The read position moves at most kMaxTimeSlew samples per sample
+        // (pitch bent by at most that factor either way), so a long jump
+        // glides for longer than kTimeGlideMs instead of racing through
+        // the buffer (guarded by "parameter changes: ... do not click").
+        const auto target = static_cast<float>(value * 0.001 * sample_rate_hz_);
+        const double distance = std::fabs(static_cast<double>(target - delay_samples_.current()));
+        delay_samples_.set_target_over(target, static_cast<std::int32_t>(std::ceil(distance / kMaxTimeSlew)));
         break;
+    }
     case kFeedback:
         feedback_.set_target(value);
         break;

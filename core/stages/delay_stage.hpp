@@ -9,14 +9,16 @@
 namespace rigd::core::stages {
 
 // `delay`: feedback delay line at the device rate. The delay time glides
-// (kTimeGlideMs, linear-interpolated reads, so moving it bends pitch like a
-// tape delay instead of zippering); feedback passes an optional one-pole
+// (at least kTimeGlideMs, and no faster than kMaxTimeSlew; linear-
+// interpolated reads, so moving it bends pitch like a tape delay instead of
+// zippering); feedback passes an optional one-pole
 // low-pass (lowpass_hz at its maximum = off). out = (1 - mix) x + mix wet.
 class DelayStage final : public Stage {
 public:
     static constexpr std::string_view kType = "delay";
     static constexpr double kMaxTimeMs = 2000.0;
-    static constexpr double kTimeGlideMs = 200.0;
+    static constexpr double kTimeGlideMs = 200.0; // shortest glide
+    static constexpr double kMaxTimeSlew = 0.5;   // delay change per sample: pitch within 0.5x..1.5x
     static constexpr double kGlideMs = 20.0;
     enum Param : std::size_t { kTime, kFeedback, kMix, kLowpass };
 
