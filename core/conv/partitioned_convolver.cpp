@@ -98,6 +98,14 @@ struct PartitionedConvolver::LevelState {
     std::size_t slots = 0;  // delay + count
     std::size_t newest = 0; // slot of the latest input spectrum
     std::size_t read = 0;   // next output index into out (Q..2Q)
+    // Time distribution (delay >= 1 and Q >= spread_from): steps = Q / head
+    // sub-steps per block; the forward FFT runs at sub-step fft_step, the
+    // partitions are accumulated over fft_step..steps-1.
+    bool spread = false;
+    std::size_t steps = 1;
+    std::size_t fft_step = 1;
+    std::size_t accumulated = 0; // partitions already in acc for the next boundary
+    bool fft_pending = false;
     AlignedBuffer filter;   // count x (re, im), scaled by 1 / (2Q)
     AlignedBuffer spectra;  // slots x (re, im): frequency-domain delay line
     AlignedBuffer acc;      // (re, im)
@@ -127,10 +135,12 @@ std::vector<PartitionedConvolver::Level> PartitionedConvolver::plan(std::size_t 
         std::size_t count = needed;
         if (size < options.max_partition && remaining > options.grow_after * size) {
             // Grow after min_count partitions, once the next size's
-            // alignment (offset a multiple of 2Q) allows it.
+            // alignment (offset a multiple of 2Q) allows it, and late enough
+            // (offset >= 2 * next) when the next level is time-distributed.
             const std::size_t next = size * 2;
+            const bool next_spread = options.spread_from != 0 && next >= options.spread_from;
             std::size_t grow = min_count;
-            while ((offset + grow * size) % next != 0) {
+            while ((offset + grow * size) % next != 0 || (next_spread && offset + grow * size < 2 * next)) {
                 ++grow;
             }
             count = std::min(needed, grow);
@@ -165,6 +175,10 @@ void PartitionedConvolver::prepare(std::span<const float> ir, const Options& opt
         st.delay = lv.offset / q - 1;
         st.count = lv.count;
         st.slots = st.delay + st.count;
+        st.spread = st.delay >= 1 && q > options.head_size && options.spread_from != 0 && q >= options.spread_from;
+        st.steps = q / options.head_size;
+        // Stagger the forward FFTs of different levels over sub-steps.
+        st.fft_step = std::min(st.steps - 1, 1 + l);
         st.fft.prepare(2 * q, options.effort);
         st.filter.resize(st.count * 2 * st.bins);
         st.spectra.resize(st.slots * 2 * st.bins);
@@ -193,12 +207,14 @@ void PartitionedConvolver::prepare(std::span<const float> ir, const Options& opt
         head_reversed[head - 1 - k] = ir[k];
     }
 
-    // History: keep 2 * largest samples behind the write position (the
-    // largest overlap-save window); shift down when the end is reached. Both
-    // lengths are multiples of the largest partition so every FFT window
+    // History: keep the largest overlap-save window (2 * largest) plus one
+    // more block (a time-distributed level transforms its window up to a
+    // block late) behind the write position; shift down when the end is
+    // reached.
+    // Both lengths are multiples of the head size, so every FFT window
     // starts on a 64-byte boundary.
-    const std::size_t keep = 2 * largest;
-    const std::size_t span = std::max(keep, (std::size_t{4096} + largest - 1) / largest * largest);
+    const std::size_t keep = 3 * largest;
+    const std::size_t span = std::max(3 * largest, std::size_t{4096});
     AlignedBuffer history(keep + span + kHistorySlack);
 
     layout_ = std::move(layout);
@@ -223,28 +239,67 @@ void PartitionedConvolver::reset() noexcept {
         st.out.clear();
         st.newest = 0;
         st.read = st.size;
+        st.accumulated = 0;
+        st.fft_pending = false;
     }
 }
 
-void PartitionedConvolver::run_level(LevelState& st) noexcept {
+void PartitionedConvolver::accumulate(LevelState& st, std::size_t first, std::size_t last) noexcept {
     const std::size_t bins = st.bins;
-    st.newest = st.newest + 1 == st.slots ? 0 : st.newest + 1;
-    float* x_re = st.spectra.data() + st.newest * 2 * bins;
-    st.fft.forward(history_.data() + position_ - 2 * st.size, x_re);
-
     float* acc_re = st.acc.data();
     float* acc_im = acc_re + bins;
-    std::memset(acc_re, 0, 2 * bins * sizeof(float));
-    // Partition j meets the spectrum of the input block delay + j blocks old.
-    std::size_t slot = (st.newest + st.slots - st.delay) % st.slots;
-    for (std::size_t j = 0; j < st.count; ++j) {
+    // Partition j meets the spectrum of the window `back + j` blocks older
+    // than the newest: `delay` for the synchronous path (the newest window
+    // was just transformed for this boundary), `delay - 1` for a spread
+    // level (its newest window is one block old by the boundary).
+    const std::size_t back = st.spread ? st.delay - 1 : st.delay;
+    std::size_t slot = (st.newest + st.slots * 2 - back - first) % st.slots;
+    for (std::size_t j = first; j < last; ++j) {
         const float* xs = st.spectra.data() + slot * 2 * bins;
         const float* hs = st.filter.data() + j * 2 * bins;
         complex_mac(acc_re, acc_im, xs, xs + bins, hs, hs + bins, bins);
         slot = slot == 0 ? st.slots - 1 : slot - 1;
     }
-    st.fft.inverse(acc_re, st.out.data());
+}
+
+// Block boundary: the window ending at the write position is complete.
+void PartitionedConvolver::run_level(LevelState& st) noexcept {
+    const std::size_t bins = st.bins;
+    if (!st.spread) {
+        st.newest = st.newest + 1 == st.slots ? 0 : st.newest + 1;
+        st.fft.forward(history_.data() + position_ - 2 * st.size, st.spectra.data() + st.newest * 2 * bins);
+        std::memset(st.acc.data(), 0, 2 * bins * sizeof(float));
+        accumulate(st, 0, st.count);
+        st.fft.inverse(st.acc.data(), st.out.data());
+        st.read = st.size;
+        return;
+    }
+    accumulate(st, st.accumulated, st.count); // normally none left
+    st.fft.inverse(st.acc.data(), st.out.data());
     st.read = st.size;
+    std::memset(st.acc.data(), 0, 2 * bins * sizeof(float));
+    st.accumulated = 0;
+    st.fft_pending = true; // this boundary's window, transformed at fft_step
+}
+
+// Sub-step `offset` samples after a boundary of a time-distributed level.
+void PartitionedConvolver::run_level_step(LevelState& st, std::size_t offset) noexcept {
+    const std::size_t step = offset / block_;
+    if (step < st.fft_step) {
+        return;
+    }
+    if (st.fft_pending) {
+        st.newest = st.newest + 1 == st.slots ? 0 : st.newest + 1;
+        st.fft.forward(history_.data() + position_ - offset - 2 * st.size, st.spectra.data() + st.newest * 2 * st.bins);
+        st.fft_pending = false;
+    }
+    // Partitions due by the end of this step, spread evenly so that all are
+    // in by the last step before the boundary.
+    const std::size_t due = st.count * (step - st.fft_step + 1) / (st.steps - st.fft_step);
+    if (due > st.accumulated) {
+        accumulate(st, st.accumulated, due);
+        st.accumulated = due;
+    }
 }
 
 void PartitionedConvolver::run_chunk(const float* in, float* out, std::size_t n) noexcept {
@@ -267,8 +322,11 @@ void PartitionedConvolver::run_chunk(const float* in, float* out, std::size_t n)
     // A level's block completes when the absolute sample count reaches a
     // multiple of its size; its output is first read by the next sample.
     for (LevelState& st : levels_) {
-        if (phase_ % st.size == 0) {
+        const std::size_t offset = phase_ % st.size;
+        if (offset == 0) {
             run_level(st);
+        } else if (st.spread) {
+            run_level_step(st, offset);
         }
     }
     if (phase_ == cycle_) {

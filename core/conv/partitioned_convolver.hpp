@@ -22,6 +22,13 @@ namespace rigd::core::conv {
 // needed one sample later; offsets D > Q are served by reading older spectra
 // from the delay line instead of delaying anything in time.
 //
+// Levels that start at D >= 2Q are time-distributed: the spectra they need
+// for the next output block are all known one block early, so their forward
+// FFT and multiply-accumulate passes are spread over the head-size steps of
+// that block, and only the inverse FFT stays on the block boundary. This
+// keeps the worst single call near the mean instead of doing a 5 s IR's
+// whole tail in one period.
+//
 // Blocks of any length (and lengths that change between calls) give the same
 // result: the work is cut at absolute sample positions, not at call edges.
 class PartitionedConvolver {
@@ -36,6 +43,10 @@ public:
         // remain: a new level costs an FFT pair per block, staying costs one
         // multiply-accumulate pass per partition.
         std::size_t grow_after = 32;
+        // Levels with partitions of at least this size start at an offset of
+        // 2Q or more, which lets their work be spread over the preceding
+        // block instead of landing in one call (0: never).
+        std::size_t spread_from = 1024;
         RealFft::Effort effort = RealFft::Effort::measure;
     };
 
@@ -77,6 +88,8 @@ private:
 
     void run_chunk(const float* in, float* out, std::size_t n) noexcept;
     void run_level(LevelState& level) noexcept;
+    void run_level_step(LevelState& level, std::size_t offset_in_block) noexcept;
+    void accumulate(LevelState& level, std::size_t first, std::size_t last) noexcept;
 
     std::vector<Level> layout_;
     std::vector<LevelState> levels_;

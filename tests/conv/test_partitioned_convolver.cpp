@@ -50,6 +50,9 @@ TEST_CASE("plan tiles the response with aligned partitions that are never needed
             std::size_t prev_size = head;
             for (const auto& lv : levels) {
                 CHECK(lv.offset == next);
+                if (lv.size >= o.spread_from && lv.size > head) {
+                    CHECK(lv.offset >= 2 * lv.size); // time-distributed levels start a block late
+                }
                 CHECK(lv.offset % lv.size == 0);
                 CHECK(lv.offset >= lv.size); // computed when its block completes: zero latency
                 CHECK(lv.size >= prev_size);
@@ -113,26 +116,32 @@ TEST_CASE("matches the double-precision direct convolution for every block size 
     }
 }
 
-TEST_CASE("other partition layouts (small heads, many levels) match the reference too") {
+TEST_CASE("other partition layouts (small heads, many levels, time distribution on/off) match the reference") {
     const auto h = decaying_noise(30000, 6000.0, 21);
     const auto x = white_noise(5000, 22);
     const auto ref = naive_convolve(x, h);
     for (std::size_t head : {16u, 32u, 128u, 256u}) {
         for (std::size_t max_part : {256u, 1024u, 16384u}) {
-            if (max_part < head) {
-                continue;
-            }
-            CAPTURE(head);
-            CAPTURE(max_part);
-            PartitionedConvolver::Options o;
-            o.head_size = head;
-            o.max_partition = max_part;
-            o.min_partitions = 1;
-            PartitionedConvolver conv;
-            conv.prepare(h, o);
-            for (const auto& pattern : {std::vector<std::size_t>{1}, std::vector<std::size_t>{7, 1000, 64, 4096}}) {
-                conv.reset();
-                CHECK(peak_relative_error(run_blocks(conv, x, ref.size(), pattern), ref) <= kTolerance);
+            for (std::size_t spread_from : {std::size_t{0}, 2 * head}) {
+                if (max_part < head) {
+                    continue;
+                }
+                CAPTURE(head);
+                CAPTURE(max_part);
+                CAPTURE(spread_from);
+                PartitionedConvolver::Options o;
+                o.head_size = head;
+                o.max_partition = max_part;
+                o.min_partitions = 1;
+                o.grow_after = 4;
+                o.spread_from = spread_from;
+                PartitionedConvolver conv;
+                conv.prepare(h, o);
+                for (const auto& pattern :
+                     {std::vector<std::size_t>{1}, std::vector<std::size_t>{7, 1000, 64, 4096}}) {
+                    conv.reset();
+                    CHECK(peak_relative_error(run_blocks(conv, x, ref.size(), pattern), ref) <= kTolerance);
+                }
             }
         }
     }
