@@ -115,13 +115,21 @@ void SatStage::process_chunk(std::span<float> x) noexcept {
     }
     for (std::size_t b = 0; b < kBands; ++b) {
         const std::span<float> band(band_[b].data(), n);
+        float* amount = amount_.data();
         for (std::size_t k = 0; k < n; ++k) {
+            const float d = drive_[b].next();
             const float env = env_[b].process(band[k]);
-            band[k] *= (1.0f + 9.0f * drive_[b].next()) / (1.0f + env);
-            post_[b][k] = 1.0f + 0.5f * env;
+            band[k] *= (1.0f + 9.0f * d) / (1.0f + d * env);
+            post_[b][k] = 1.0f + 0.5f * d * env;
+            amount[k] = d;
         }
-        for (float& v : os_[b].upsample(band)) {
-            v = v / (1.0f + std::fabs(v));
+        const std::span<float> hi = os_[b].upsample(band);
+        const auto factor = static_cast<std::size_t>(os_[b].factor());
+        for (std::size_t k = 0; k < n; ++k) {
+            const float d = amount[k];
+            for (float& v : hi.subspan(k * factor, factor)) {
+                v += d * (v / (1.0f + std::fabs(v)) - v);
+            }
         }
         os_[b].downsample(band);
         for (std::size_t k = 0; k < n; ++k) {

@@ -15,10 +15,12 @@ namespace rigd::core::stages {
 // `sat`: three-band saturator. Linkwitz-Riley 4th-order crossovers at low_hz
 // and high_hz split the signal (the low band also passes the high_hz LP+HP
 // pair, an allpass that keeps the three bands in phase, so they sum flat).
-// Per band, at the device rate: a peak follower (1 ms / 50 ms) and
-// u = band (1 + 9 drive) / (1 + env); oversampled: v = u / (1 + |u|);
-// back at the device rate: v (1 + 0.5 env), a 15 Hz DC blocker and the band
-// level. Crossover frequencies glide (coefficients updated without resetting
+// Per band, with d = drive: at the device rate a peak follower (1 ms /
+// 50 ms) and u = band (1 + 9 d) / (1 + d env); oversampled
+// v = u + d (u / (1 + |u|) - u); back at the device rate v (1 + 0.5 d env),
+// a 15 Hz DC blocker and the band level. Drive 0 is therefore linear (the
+// bands sum back to the input, allpass-shaped), drive 1 is the full curve.
+// Crossover frequencies glide (coefficients updated without resetting
 // state); drives and levels glide per sample.
 class SatStage final : public Stage {
 public:
@@ -55,6 +57,7 @@ private:
     std::array<dsp::DcBlocker, kBands> dc_{};
     std::array<std::array<float, kChunk>, kBands> band_{};
     std::array<std::array<float, kChunk>, kBands> post_{};
+    std::array<float, kChunk> amount_{}; // drive per device-rate sample of the band being shaped
 };
 
 } // namespace rigd::core::stages
