@@ -26,6 +26,9 @@
 #ifdef RIGD_BENCH_ZITA
 #include <sched.h>
 #include <zita-convolver.h>
+
+#include <chrono>
+#include <thread>
 #endif
 
 namespace {
@@ -197,6 +200,10 @@ void BM_Zita(benchmark::State& state) {
     while (!conv.check_stop()) {
         sched_yield();
     }
+    // zita's detached helper threads still touch their level objects for a
+    // moment after reporting idle; cleaning up at once corrupted the heap
+    // now and then. Give them time to exit.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
     conv.cleanup();
     set_counters(state, block);
     state.counters["latency_samples"] = static_cast<double>(minpart);
