@@ -87,6 +87,23 @@ void RealFft::prepare(std::size_t size, Effort effort) {
     size_ = size;
 }
 
+void RealFft::prewarm(std::size_t max_size) {
+    for (std::size_t n = 256; n <= max_size; n *= 2) {
+        RealFft fft;
+        fft.prepare(n);
+    }
+}
+
+bool RealFft::load_wisdom(const std::filesystem::path& file) {
+    const std::lock_guard lock(planner_mutex());
+    return fftwf_import_wisdom_from_filename(file.c_str()) != 0;
+}
+
+bool RealFft::save_wisdom(const std::filesystem::path& file) {
+    const std::lock_guard lock(planner_mutex());
+    return fftwf_export_wisdom_to_filename(file.c_str()) != 0;
+}
+
 void RealFft::forward(const float* in, float* spectrum) const noexcept {
     // PRESERVE_INPUT was requested at planning, so the cast is honest.
     fftwf_execute_split_dft_r2c(static_cast<fftwf_plan>(forward_plan_), const_cast<float*>(in), spectrum,

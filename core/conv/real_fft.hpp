@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <filesystem>
 #include <string_view>
 
 namespace rigd::core::conv {
@@ -41,6 +42,14 @@ public:
     // Unnormalised inverse (a forward + inverse round trip scales by n).
     // Overwrites the spectrum. RT-safe.
     void inverse(float* spectrum, float* out) const noexcept;
+
+    // FFTW_MEASURE planning costs ~1.5-3 s the first time each size is seen
+    // in a process (later plans of a size are instant). The daemon may plan
+    // the convolver's sizes at start-up on a non-RT thread, and keep the
+    // result across runs as FFTW wisdom. All three are off the RT thread.
+    static void prewarm(std::size_t max_size = 16384);
+    [[nodiscard]] static bool load_wisdom(const std::filesystem::path& file);
+    [[nodiscard]] static bool save_wisdom(const std::filesystem::path& file);
 
 private:
     void release() noexcept;

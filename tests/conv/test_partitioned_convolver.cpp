@@ -1,9 +1,13 @@
 #include "alloc_counter.hpp"
 #include "conv_reference.hpp"
+#include "core/conv/aligned_buffer.hpp"
 #include "core/conv/partitioned_convolver.hpp"
+#include "core/conv/real_fft.hpp"
 
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <filesystem>
 #include <span>
 #include <string>
 #include <vector>
@@ -214,4 +218,45 @@ TEST_CASE("processing never allocates, at any block size") {
     conv.reset();
     CHECK(total > 2 * 8192);
     CHECK(counter.total() == 0);
+}
+
+TEST_CASE("FFTW wisdom round-trips through a file and a missing file is reported") {
+    rigd::core::conv::RealFft fft;
+    fft.prepare(512);
+    const auto file = std::filesystem::temp_directory_path() / "rigd_conv_wisdom_test.txt";
+    CHECK(rigd::core::conv::RealFft::save_wisdom(file));
+    CHECK(std::filesystem::file_size(file) > 0);
+    CHECK(rigd::core::conv::RealFft::load_wisdom(file));
+    std::filesystem::remove(file);
+    CHECK_FALSE(rigd::core::conv::RealFft::load_wisdom(file));
+}
+
+TEST_CASE("RealFft: forward matches a direct DFT and inverse(forward(x)) = n x") {
+    const std::size_t n = 256;
+    rigd::core::conv::RealFft fft;
+    fft.prepare(n);
+    rigd::core::conv::AlignedBuffer time(n);
+    rigd::core::conv::AlignedBuffer spec(2 * fft.stride());
+    const auto x = white_noise(n, 111);
+    std::copy(x.begin(), x.end(), time.data());
+    fft.forward(time.data(), spec.data());
+    double err = 0.0;
+    for (std::size_t k = 0; k <= n / 2; ++k) {
+        double re = 0.0;
+        double im = 0.0;
+        for (std::size_t t = 0; t < n; ++t) {
+            const double a = -2.0 * 3.14159265358979323846 * static_cast<double>(k * t) / static_cast<double>(n);
+            re += x[t] * std::cos(a);
+            im += x[t] * std::sin(a);
+        }
+        err = std::max(err, std::abs(re - spec[k]) + std::abs(im - spec[fft.stride() + k]));
+    }
+    CHECK(err <= 1e-4); // float FFT of 256 values of |x| <= 1
+    for (std::size_t k = n / 2 + 1; k < fft.stride(); ++k) {
+        CHECK(spec[k] == 0.0f); // padding stays zero
+    }
+    fft.inverse(spec.data(), time.data());
+    for (std::size_t t = 0; t < n; ++t) {
+        CHECK(time[t] == doctest::Approx(static_cast<double>(n) * x[t]).epsilon(1e-5).scale(1.0));
+    }
 }
