@@ -1,6 +1,9 @@
 #include "core/dsp/oversampler.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <complex>
+#include <numbers>
 #include <stdexcept>
 
 namespace rigd::core::dsp {
@@ -19,33 +22,47 @@ void Oversampler::prepare(int factor, std::size_t max_block) {
         ++sections_;
     }
     base_.assign(max_block, 0.0f);
-    // Edges in cycles per base-rate sample: pass below 0.45, and everything
-    // a section must remove lies above 0.55 (first section) or above the
-    // image of 0.55 (later ones).
+    // Edges in cycles per base-rate sample. The first section passes to 0.45
+    // and stops from 0.55. Later sections keep the whole base band (to 0.5)
+    // clean: what they let fold or image into 0.5..0.55 lands in the first
+    // section's transition band, which maps it onto itself (above 0.45,
+    // outside the spec), and anything above 0.55 meets the first section's
+    // stopband. (Protecting to 0.55 instead costs a third coefficient at 8x.)
+    // A section at rate 2^(s+1) gets its passband edge over that rate.
     const double pass = 0.5 * kPassbandFraction;
-    const double stop = 1.0 - pass;
-    std::size_t total_high = 0; // round trip in top-rate samples
     for (int s = 0; s < sections_; ++s) {
         const double rate = static_cast<double>(2 << s); // section rate / base rate
-        const double edge = s == 0 ? pass : stop; // highest frequency to keep clean
-        const double width = 0.5 - 2.0 * edge / rate;
-        section_[static_cast<std::size_t>(s)].design(width, kAttenuationDb);
-        section_[static_cast<std::size_t>(s)].prepare(max_block << s);
+        const double edge = s == 0 ? pass : 0.5;         // highest frequency to keep clean
+        const double target_db = s == 0 ? kFirstAttenuationDb : kAttenuationDb;
+        section_[static_cast<std::size_t>(s)].design(edge / rate, target_db, s > 0);
         stage_out_[static_cast<std::size_t>(s)].assign(max_block << (s + 1), 0.0f);
-        const auto round_trip = static_cast<std::size_t>(2 * section_[static_cast<std::size_t>(s)].delay_high_rate());
-        total_high += round_trip << (sections_ - 1 - s);
     }
-    const std::size_t top = static_cast<std::size_t>(factor);
-    pad_ = (top - total_high % top) % top;
-    latency_ = static_cast<int>((total_high + pad_) / top);
-    pad_buf_.assign(pad_ + max_block * top, 0.0f);
+    latency_ = static_cast<int>(std::lround(group_delay_samples(kLatencyFrequency)));
+}
+
+double Oversampler::group_delay_samples(double f) const noexcept {
+    if (sections_ == 0) {
+        return 0.0;
+    }
+    // Round trip = every section twice (up and down), section s seeing the
+    // base frequency f at f / 2^(s+1) of its own rate.
+    const auto round_trip = [this](double fb) {
+        std::complex<double> r = 1.0;
+        for (int s = 0; s < sections_; ++s) {
+            const auto h = section_[static_cast<std::size_t>(s)].response(fb / static_cast<double>(2 << s));
+            r *= h * h;
+        }
+        return r;
+    };
+    const double df = 1e-5;
+    const double dphi = std::arg(round_trip(f + df) / round_trip(f - df));
+    return -dphi / (2.0 * std::numbers::pi * 2.0 * df);
 }
 
 void Oversampler::reset() noexcept {
     for (int s = 0; s < sections_; ++s) {
         section_[static_cast<std::size_t>(s)].reset();
     }
-    std::fill(pad_buf_.begin(), pad_buf_.end(), 0.0f);
 }
 
 std::span<float> Oversampler::upsample(std::span<const float> in) noexcept {
@@ -69,15 +86,6 @@ void Oversampler::downsample(std::span<float> out) noexcept {
     if (sections_ == 0) {
         std::copy(base_.begin(), base_.begin() + static_cast<std::ptrdiff_t>(n), out.begin());
         return;
-    }
-    const std::size_t hi_n = n * static_cast<std::size_t>(factor_);
-    float* top = stage_out_[static_cast<std::size_t>(sections_ - 1)].data();
-    if (pad_ > 0) {
-        // Delay the top-rate signal by pad_ samples: whole-sample latency.
-        float* pb = pad_buf_.data();
-        std::copy(top, top + hi_n, pb + pad_);
-        std::copy(pb, pb + hi_n, top);
-        std::copy(pb + hi_n, pb + hi_n + pad_, pb);
     }
     for (int s = sections_ - 1; s >= 0; --s) {
         const auto i = static_cast<std::size_t>(s);
