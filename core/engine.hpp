@@ -41,7 +41,7 @@ struct EngineCounters {
 class Engine {
 public:
     static constexpr std::size_t kMaxCommandsPerPeriod = 64;
-    static constexpr double kChainFadeMs = 30.0;
+    static constexpr double kChainFadeMs = 20.0; // preset switches: equal power
     static constexpr double kMasterRampMs = 20.0;
 
     explicit Engine(std::size_t command_capacity = 512, std::size_t retire_capacity = 512);

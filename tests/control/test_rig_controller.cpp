@@ -96,7 +96,7 @@ TEST_CASE("controller: loading a preset swaps chains and old ones are deleted of
     Fixture f;
     (void)f.rig.load_preset(two_levels(-20.0f, 0.0f));
     CHECK(f.rig.param("a", "gain_db") == doctest::Approx(-20.0f));
-    f.run(40); // 30 ms fade
+    f.run(40); // past the chain crossfade
     CHECK(f.out_l[10] == doctest::Approx(0.05f).epsilon(1e-3));
     CHECK(f.rig.collect_retired() == 1);
     const auto snap = f.rig.snapshot();

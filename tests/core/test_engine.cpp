@@ -137,9 +137,10 @@ TEST_CASE("engine: a chain swap crossfades with equal power and defers a second 
     REQUIRE(rig.engine.try_send(Command{.type = Command::Type::swap_chain, .chain = make(0.0f)}));
     REQUIRE(rig.engine.try_send(Command{.type = Command::Type::swap_chain, .chain = make(-6.0f)}));
     rig.periods(1);
-    // Halfway through an equal-power fade of two identical signals the sum
-    // is cos+sin > 1: sample 64 of the first period is 64/1440 in.
-    const double theta = 64.0 / 1440.0 * M_PI / 2.0;
+    // During an equal-power fade of two identical signals the sum is
+    // cos+sin > 1: sample 64 of the first period is 64/fade_samples in.
+    const double fade_samples = Engine::kChainFadeMs * 48.0;
+    const double theta = 64.0 / fade_samples * M_PI / 2.0;
     CHECK(rig.left[64] == doctest::Approx(0.5 * (std::cos(theta) + std::sin(theta))).epsilon(1e-3));
     CHECK(rig.engine.counters().commands_deferred.load() >= 1);
     rig.periods(40);
