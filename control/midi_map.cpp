@@ -1,5 +1,7 @@
 #include "control/midi_map.hpp"
 
+#include "control/toml_text.hpp"
+
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -21,32 +23,6 @@ struct Problem {
     std::string detail;
 };
 
-std::string format_number(float v) {
-    char buf[32];
-    const auto r = std::to_chars(buf, buf + sizeof buf, v);
-    std::string s(buf, r.ptr);
-    if (s.find_first_of(".eEn") == std::string::npos) {
-        s += ".0"; // keep it a TOML float
-    }
-    return s;
-}
-
-std::string quote(std::string_view s) {
-    std::string out = "\"";
-    for (const char c : s) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (static_cast<unsigned char>(c) < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-        } else {
-            out += c;
-        }
-    }
-    return out + "\"";
-}
 
 std::optional<Problem> check_channel(int channel) {
     if (channel < 0 || channel > 16) {
@@ -241,8 +217,8 @@ std::string MidiMap::format_toml() const {
     for (const auto& m : mappings_) {
         out += out.empty() ? "" : "\n";
         out += "[[midi]]\nchannel = " + std::to_string(m.channel) + "\ncc = " + std::to_string(m.cc) +
-               "\naddress = " + quote(m.address) + "\nmin = " + format_number(m.min) +
-               "\nmax = " + format_number(m.max) + "\nmode = " + quote(mode_name(m.mode)) + "\n";
+               "\naddress = " + toml_quote(m.address) + "\nmin = " + toml_number(m.min) +
+               "\nmax = " + toml_number(m.max) + "\nmode = " + toml_quote(mode_name(m.mode)) + "\n";
     }
     return out;
 }

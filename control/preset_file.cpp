@@ -1,5 +1,7 @@
 #include "control/preset_file.hpp"
 
+#include "control/toml_text.hpp"
+
 #include <toml++/toml.h>
 
 #include <algorithm>
@@ -23,32 +25,6 @@ std::string where(std::size_t index, const std::string& id) {
     return "stage #" + std::to_string(index + 1) + (id.empty() ? "" : " ('" + id + "')");
 }
 
-std::string format_number(float v) {
-    char buf[32];
-    const auto r = std::to_chars(buf, buf + sizeof buf, v);
-    std::string s(buf, r.ptr);
-    if (s.find_first_of(".eEn") == std::string::npos) {
-        s += ".0"; // keep it a TOML float
-    }
-    return s;
-}
-
-std::string quote(std::string_view s) {
-    std::string out = "\"";
-    for (const char c : s) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (static_cast<unsigned char>(c) < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-        } else {
-            out += c;
-        }
-    }
-    return out + "\"";
-}
 
 float parse_param_value(const toml::node& node, const core::ParamInfo& info, const std::filesystem::path& origin,
                         const std::string& stage) {
@@ -94,8 +70,8 @@ float parse_param_value(const toml::node& node, const core::ParamInfo& info, con
         break;
     }
     if (!std::isfinite(value) || !info.in_range(value)) {
-        return fail(format_number(value) + " is outside " + format_number(info.min) + ".." +
-                    format_number(info.max) + (info.unit.empty() ? "" : " " + std::string(info.unit)));
+        return fail(toml_number(value) + " is outside " + toml_number(info.min) + ".." +
+                    toml_number(info.max) + (info.unit.empty() ? "" : " " + std::string(info.unit)));
     }
     return value;
 }
@@ -255,15 +231,15 @@ core::Preset load_preset_file(const std::filesystem::path& path, const core::Sta
 }
 
 std::string format_preset(const core::Preset& preset, const core::StageFactory& factory) {
-    std::string out = "name = " + quote(preset.name) + "\n";
+    std::string out = "name = " + toml_quote(preset.name) + "\n";
     if (preset.oversample != 1) {
         out += "oversample = " + std::to_string(preset.oversample) + "\n";
     }
     if (preset.master_db) {
-        out += "master_db = " + format_number(*preset.master_db) + "\n";
+        out += "master_db = " + toml_number(*preset.master_db) + "\n";
     }
     for (const auto& s : preset.stages) {
-        out += "\n[[stage]]\nid = " + quote(s.id) + "\ntype = " + quote(s.type) + "\n";
+        out += "\n[[stage]]\nid = " + toml_quote(s.id) + "\ntype = " + toml_quote(s.type) + "\n";
         if (s.bypass) {
             out += "bypass = true\n";
         }
@@ -277,19 +253,19 @@ std::string format_preset(const core::Preset& preset, const core::StageFactory& 
                 out += value != 0.0f ? "true" : "false";
                 break;
             case core::ParamKind::choice:
-                out += quote(info.choices[static_cast<std::size_t>(value)]);
+                out += toml_quote(info.choices[static_cast<std::size_t>(value)]);
                 break;
             case core::ParamKind::integer:
                 out += std::to_string(static_cast<long long>(std::lround(value)));
                 break;
             case core::ParamKind::continuous:
-                out += format_number(value);
+                out += toml_number(value);
                 break;
             }
             out += "\n";
         }
         for (const auto& [name, value] : s.texts) {
-            out += name + " = " + quote(value) + "\n";
+            out += name + " = " + toml_quote(value) + "\n";
         }
     }
     return out;

@@ -400,12 +400,14 @@ float RigController::master_db() const {
     return master_db_;
 }
 
-void RigController::set_mute(bool muted) {
+void RigController::set_flag(core::Command::Type type, bool& flag, const char* address, bool on) {
     std::lock_guard lock(mutex_);
-    send(core::Command{.type = core::Command::Type::set_mute, .value = muted ? 1.0f : 0.0f});
-    mute_ = muted;
-    notify(message("/rig/master/mute", OscArg::of(muted ? 1 : 0)));
+    send(core::Command{.type = type, .value = on ? 1.0f : 0.0f});
+    flag = on;
+    notify(message(address, OscArg::of(on ? 1 : 0)));
 }
+
+void RigController::set_mute(bool muted) { set_flag(core::Command::Type::set_mute, mute_, "/rig/master/mute", muted); }
 
 bool RigController::mute() const {
     std::lock_guard lock(mutex_);
@@ -413,10 +415,7 @@ bool RigController::mute() const {
 }
 
 void RigController::set_rig_bypass(bool bypassed) {
-    std::lock_guard lock(mutex_);
-    send(core::Command{.type = core::Command::Type::set_rig_bypass, .value = bypassed ? 1.0f : 0.0f});
-    rig_bypass_ = bypassed;
-    notify(message("/rig/bypass", OscArg::of(bypassed ? 1 : 0)));
+    set_flag(core::Command::Type::set_rig_bypass, rig_bypass_, "/rig/bypass", bypassed);
 }
 
 bool RigController::rig_bypass() const {
@@ -424,12 +423,7 @@ bool RigController::rig_bypass() const {
     return rig_bypass_;
 }
 
-void RigController::set_tuner(bool on) {
-    std::lock_guard lock(mutex_);
-    send(core::Command{.type = core::Command::Type::set_tuner, .value = on ? 1.0f : 0.0f});
-    tuner_ = on;
-    notify(message("/rig/tuner", OscArg::of(on ? 1 : 0)));
-}
+void RigController::set_tuner(bool on) { set_flag(core::Command::Type::set_tuner, tuner_, "/rig/tuner", on); }
 
 bool RigController::tuner() const {
     std::lock_guard lock(mutex_);

@@ -120,6 +120,8 @@ private:
     std::vector<std::string> swap_in_chain(const core::Preset& preset, const core::ProcessSpec& spec,
                                            bool allow_absolute);
     void notify(const OscMessage& message) const;
+    // Mute, rig bypass, tuner: one command, one mirrored flag, one message.
+    void set_flag(core::Command::Type type, bool& flag, const char* address, bool on);
     void notify_param(const Entry& e, std::size_t index) const;
 
     core::Engine& engine_;
