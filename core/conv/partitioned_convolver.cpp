@@ -325,7 +325,9 @@ void PartitionedConvolver::run_chunk(const float* in, float* out, std::size_t n)
         const std::size_t offset = phase_ % st.size;
         if (offset == 0) {
             run_level(st);
-        } else if (st.spread) {
+        } else if (st.spread && offset % block_ == 0) {
+            // Sub-steps only on head-size boundaries (a short call can end
+            // mid-step; each step then runs once).
             run_level_step(st, offset);
         }
     }

@@ -256,7 +256,10 @@ TEST_CASE("RealFft: forward matches a direct DFT and inverse(forward(x)) = n x")
         CHECK(spec[k] == 0.0f); // padding stays zero
     }
     fft.inverse(spec.data(), time.data());
+    // Round trip to float rounding of the n-scaled signal (peak <= n).
+    double round_trip = 0.0;
     for (std::size_t t = 0; t < n; ++t) {
-        CHECK(time[t] == doctest::Approx(static_cast<double>(n) * x[t]).epsilon(1e-5).scale(1.0));
+        round_trip = std::max(round_trip, std::abs(time[t] - static_cast<double>(n) * x[t]));
     }
+    CHECK(round_trip <= 1e-5 * static_cast<double>(n));
 }
