@@ -243,3 +243,36 @@ TEST_CASE("daemon: a broken start-up preset is reported and the rig still passes
     CHECK(log.find("start.toml: stage #1 ('x'): key 'gain_db': 99.0 is outside -60.0..24.0 dB") != std::string::npos);
     CHECK(log.find("starting with an empty chain") != std::string::npos);
 }
+
+TEST_CASE("daemon: a JACK period change re-prepares the chain off the RT thread and audio keeps flowing") {
+    TempDir dir;
+    JackServer jack(dir.path());
+    Daemon rigd(jack, dir, {.preset_toml = kPreset, .extra_config = ""});
+    OscClient osc(rigd.osc_port());
+    REQUIRE(run_command({"jack_bufsize", "512"}, dir.path() / "bufsize.log", jack.env()) == 0);
+    std::optional<OscClient::Message> status;
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    do {
+        std::this_thread::sleep_for(50ms);
+        status = osc.ask("/rig/status", "/rig/status");
+    } while ((!status || status->numbers.at(3) != 512) && std::chrono::steady_clock::now() < deadline);
+    REQUIRE(status);
+    CHECK(status->numbers.at(3) == 512);
+    CHECK(rigd.log_text().find("period 512: re-preparing the chain") != std::string::npos);
+    // Values survive the rebuild, and a tone still comes out at -6 dB.
+    CHECK(osc.ask("/rig/stage/vol/gain_db", "/rig/stage/vol/gain_db")->numbers.at(0) == doctest::Approx(-6.0));
+    std::vector<float> tone(48000);
+    for (std::size_t i = 0; i < tone.size(); ++i) {
+        tone[i] = static_cast<float>(0.5 * std::sin(2.0 * M_PI * 440.0 * static_cast<double>(i) / 48000.0));
+    }
+    write_f32(dir.path() / "tone.f32", tone);
+    REQUIRE(run_command({jack_io_binary().string(), "--server", jack.name(), "--play", (dir.path() / "tone.f32").string(),
+                         "--to", "rigd:in", "--record", (dir.path() / "rec.f32").string(), "--from", "rigd:out_l"},
+                        dir.path() / "jack_io.log", jack.env()) == 0);
+    const auto rec = read_f32_file(dir.path() / "rec.f32");
+    float peak = 0.0f;
+    for (std::size_t i = 9600; i < rec.size(); ++i) {
+        peak = std::max(peak, std::fabs(rec[i]));
+    }
+    CHECK(peak == doctest::Approx(0.5 * std::pow(10.0, -6.0 / 20.0)).epsilon(0.01));
+}
