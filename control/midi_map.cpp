@@ -330,4 +330,25 @@ MidiMap MidiMap::parse_toml(std::string_view text, const std::filesystem::path& 
     return map;
 }
 
+MidiMap MidiMap::from_bindings(const std::vector<core::MidiBinding>& bindings) {
+    MidiMap map;
+    for (const auto& b : bindings) {
+        const auto mode = parse_mode(b.mode);
+        if (!mode) {
+            throw ControlError("midi mapping: key 'mode': expected \"continuous\", \"toggle\" or \"momentary\"");
+        }
+        map.add(MidiMapping{.channel = b.channel, .cc = b.cc, .address = b.address, .min = b.min, .max = b.max,
+                            .mode = *mode});
+    }
+    return map;
+}
+
+std::vector<core::MidiBinding> MidiMap::bindings() const {
+    std::vector<core::MidiBinding> out;
+    for (const auto& m : mappings_) {
+        out.push_back(core::MidiBinding{m.channel, m.cc, m.address, m.min, m.max, std::string(mode_name(m.mode))});
+    }
+    return out;
+}
+
 } // namespace rigd::control

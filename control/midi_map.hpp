@@ -1,6 +1,7 @@
 #pragma once
 
 #include "control/errors.hpp"
+#include "core/preset.hpp"
 
 #include <cstdint>
 #include <filesystem>
@@ -95,6 +96,9 @@ public:
     // the key.
     [[nodiscard]] static MidiMap parse_toml(std::string_view text, const std::filesystem::path& origin);
 
+    // Preset bindings <-> mappings (validated as add() does).
+    [[nodiscard]] static MidiMap from_bindings(const std::vector<core::MidiBinding>& bindings);
+    [[nodiscard]] std::vector<core::MidiBinding> bindings() const;
     [[nodiscard]] static std::string_view mode_name(MidiMapping::Mode mode) noexcept;
     [[nodiscard]] static std::optional<MidiMapping::Mode> parse_mode(std::string_view name) noexcept;
 

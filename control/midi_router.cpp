@@ -45,6 +45,13 @@ void MidiRouter::handle(const MidiEvent& event) {
     {
         std::lock_guard lock(mutex_);
         actions = map_.handle(event);
+        if (!map_.learning()) {
+            for (auto& a : preset_map_.handle(event)) {
+                if (a.kind == MidiAction::Kind::set) {
+                    actions.push_back(std::move(a)); // program changes come from map_ once
+                }
+            }
+        }
     }
     for (const auto& a : actions) {
         try {
@@ -83,15 +90,25 @@ void MidiRouter::learn(const std::string& address, float min, float max, bool to
     map_.learn(address, min, max, toggle ? MidiMapping::Mode::toggle : MidiMapping::Mode::continuous);
 }
 
+void MidiRouter::set_preset_mappings(const std::vector<core::MidiBinding>& bindings) {
+    MidiMap fresh = MidiMap::from_bindings(bindings);
+    std::lock_guard lock(mutex_);
+    preset_map_ = std::move(fresh);
+}
+
 std::vector<OscMessage> MidiRouter::list() const {
     std::lock_guard lock(mutex_);
-    const auto& all = map_.mappings();
-    std::vector<OscMessage> out{OscMessage{"/rig/midi/list", {OscArg::of(static_cast<std::int32_t>(all.size()))}}};
-    for (const auto& m : all) {
-        out.push_back(OscMessage{"/rig/midi/item",
-                                 {OscArg::of(static_cast<std::int32_t>(m.channel)),
-                                  OscArg::of(static_cast<std::int32_t>(m.cc)), OscArg::of(m.address), OscArg::of(m.min),
-                                  OscArg::of(m.max), OscArg::of(std::string(MidiMap::mode_name(m.mode)))}});
+    const auto count = map_.mappings().size() + preset_map_.mappings().size();
+    std::vector<OscMessage> out{OscMessage{"/rig/midi/list", {OscArg::of(static_cast<std::int32_t>(count))}}};
+    for (const auto* map : {&map_, &preset_map_}) {
+        for (const auto& m : map->mappings()) {
+            out.push_back(OscMessage{
+                "/rig/midi/item",
+                {OscArg::of(static_cast<std::int32_t>(m.channel)), OscArg::of(static_cast<std::int32_t>(m.cc)),
+                 OscArg::of(m.address), OscArg::of(m.min), OscArg::of(m.max),
+                 OscArg::of(std::string(MidiMap::mode_name(m.mode))),
+                 OscArg::of(std::string(map == &map_ ? "learned" : "preset"))}});
+        }
     }
     return out;
 }

@@ -14,7 +14,8 @@ namespace rigd::control {
 // Turns MIDI from the footswitch board into rig actions: program change
 // loads the preset with that index, mapped CCs set the mapped address
 // through the same AddressSpace OSC uses (so subscribers see MIDI changes
-// too). Learned mappings are saved at once, atomically, to `file`.
+// too). Mappings come from two places: learned ones, saved at once and
+// atomically to `file`, and the current preset's own [[midi]] tables.
 class MidiRouter {
 public:
     MidiRouter(AddressSpace& space, PresetManager& presets, std::filesystem::path file, int program_channel);
@@ -24,6 +25,9 @@ public:
     void load();
     void handle(const MidiEvent& event);
     void learn(const std::string& address, float min, float max, bool toggle);
+    // The current preset's own mappings (used with the learned ones; a
+    // preset load replaces them). Throws ControlError on a bad binding.
+    void set_preset_mappings(const std::vector<core::MidiBinding>& bindings);
     [[nodiscard]] std::vector<OscMessage> list() const;
     // Who hears about learned mappings (feedback to subscribers).
     void set_learned_hook(std::function<void(const OscMessage&)> hook);
@@ -35,7 +39,8 @@ private:
     PresetManager& presets_;
     std::filesystem::path file_;
     mutable std::mutex mutex_;
-    MidiMap map_;
+    MidiMap map_;        // learned, saved to file_
+    MidiMap preset_map_; // from the current preset
     std::function<void(const OscMessage&)> learned_hook_;
 };
 

@@ -1,5 +1,6 @@
 #include "control/preset_file.hpp"
 
+#include "control/midi_map.hpp"
 #include "control/toml_text.hpp"
 
 #include <toml++/toml.h>
@@ -213,8 +214,16 @@ core::Preset parse_preset(std::string_view toml_text, const std::filesystem::pat
             if (preset.stages.size() > 64) {
                 throw FileError(origin, "key 'stage': at most 64 stages fit in a chain");
             }
+        } else if (key == "midi") {
+            // The same [[midi]] tables as the MIDI mappings file, checked by
+            // the same parser (errors name "midi #N" and the key).
+            toml::table only_midi;
+            only_midi.insert("midi", node);
+            std::ostringstream text;
+            text << only_midi;
+            preset.midi = MidiMap::parse_toml(text.str(), origin).bindings();
         } else {
-            throw FileError(origin, "key '" + key + "': unknown (known: name, oversample, master_db, stage)");
+            throw FileError(origin, "key '" + key + "': unknown (known: name, oversample, master_db, stage, midi)");
         }
     }
     return preset;
@@ -267,6 +276,9 @@ std::string format_preset(const core::Preset& preset, const core::StageFactory& 
         for (const auto& [name, value] : s.texts) {
             out += name + " = " + toml_quote(value) + "\n";
         }
+    }
+    if (!preset.midi.empty()) {
+        out += "\n" + MidiMap::from_bindings(preset.midi).format_toml();
     }
     return out;
 }

@@ -136,6 +136,7 @@ std::vector<std::string> RigController::start(const core::Preset& preset, const 
     spec_ = spec;
     oversample_ = preset.oversample;
     preset_name_ = preset.name;
+    preset_midi_ = preset.midi;
     allow_absolute_ = allow_absolute_paths;
     dirty_ = false;
     engine_.prepare(spec, std::move(built.chain));
@@ -471,6 +472,7 @@ std::vector<std::string> RigController::load_preset(const core::Preset& preset, 
         warnings = swap_in_chain(preset, spec_, allow_absolute_paths);
         oversample_ = preset.oversample;
         preset_name_ = preset.name;
+        preset_midi_ = preset.midi;
         allow_absolute_ = allow_absolute_paths;
         if (preset.master_db) {
             send(core::Command{.type = core::Command::Type::set_master_db, .value = *preset.master_db});
@@ -510,6 +512,7 @@ core::Preset RigController::snapshot_locked() const {
     p.name = preset_name_;
     p.oversample = oversample_;
     p.master_db = master_db_;
+    p.midi = preset_midi_;
     for (const Entry& e : entries_) {
         core::StageConfig c = e.config;
         std::erase_if(c.texts, [](const auto& t) { return t.second.empty(); });

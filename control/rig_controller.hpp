@@ -131,6 +131,7 @@ private:
     RigListener* listener_ = nullptr;
     std::vector<Entry> entries_;
     std::string preset_name_;
+    std::vector<core::MidiBinding> preset_midi_; // carried through to saves
     bool dirty_ = false;
     bool allow_absolute_ = false; // the current preset came from the command line
     int oversample_ = 1;

@@ -134,10 +134,18 @@ int run(const rigd::control::Config& config) {
 
     rigd::control::PresetManager presets(rig, library, factory);
     presets.set_current_name(folder_name);
-    presets.set_loaded_hook([](const std::string& name, const std::vector<std::string>& warnings) {
+    rigd::control::MidiRouter* midi_for_presets = nullptr;
+    presets.set_loaded_hook([&rig, &midi_for_presets](const std::string& name, const std::vector<std::string>& warnings) {
         spdlog::info("preset '{}' loaded", name);
         for (const auto& w : warnings) {
             spdlog::warn("preset '{}': {}", name, w);
+        }
+        if (midi_for_presets != nullptr) {
+            try {
+                midi_for_presets->set_preset_mappings(rig.snapshot().midi);
+            } catch (const std::exception& e) {
+                spdlog::error("preset '{}' MIDI mappings: {}", name, e.what());
+            }
         }
     });
 
@@ -190,7 +198,13 @@ int run(const rigd::control::Config& config) {
             spdlog::error("MIDI mappings: {}; starting with none", e.what());
         }
         midi.set_learned_hook([&feedback](const rigd::control::OscMessage& m) { feedback.changed(m); });
+        try {
+            midi.set_preset_mappings(rig.snapshot().midi);
+        } catch (const std::exception& e) {
+            spdlog::error("preset MIDI mappings: {}", e.what());
+        }
         midi_ptr = &midi;
+        midi_for_presets = &midi;
     }
 
     try {
@@ -252,6 +266,7 @@ int run(const rigd::control::Config& config) {
     feedback.stop();
     osc.stop();
     osc_ptr = nullptr;
+    presets.set_loaded_hook(nullptr);
     rig.set_listener(nullptr);
     if (host->server_gone()) {
         spdlog::error("the JACK server shut down ({}); exiting", host->shutdown_reason());

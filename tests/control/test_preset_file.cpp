@@ -165,3 +165,29 @@ TEST_CASE("preset: atomic write replaces the whole file and leaves no temporary 
                          doctest::Contains("cannot create temporary file"), FileError);
     fs::remove_all(dir);
 }
+
+TEST_CASE("preset: [[midi]] footswitch mappings are read, checked and written back byte-stable") {
+    const std::string text = std::string(kGood) + R"(
+[[midi]]
+channel = 1
+cc = 64
+address = "/rig/stage/drive/bypass"
+mode = "toggle"
+
+[[midi]]
+cc = 11
+address = "/rig/stage/drive/drive_db"
+min = -24
+max = 24
+)";
+    const auto p = parse_preset(text, "/presets/crunch.toml", factory());
+    REQUIRE(p.midi.size() == 2);
+    CHECK(p.midi[0] == rigd::core::MidiBinding{1, 64, "/rig/stage/drive/bypass", 0.0f, 1.0f, "toggle"});
+    CHECK(p.midi[1] == rigd::core::MidiBinding{0, 11, "/rig/stage/drive/drive_db", -24.0f, 24.0f, "continuous"});
+    const std::string once = format_preset(p, factory());
+    CHECK(format_preset(parse_preset(once, "/presets/crunch.toml", factory()), factory()) == once);
+    CHECK(error_of("[[midi]]\ncc = 200\naddress = \"/rig/bypass\"\n") ==
+          "/presets/p.toml: midi #1: key 'cc': 200 is outside 0..127");
+    CHECK(error_of("[[midi]]\ncc = 2\naddress = \"/etc/passwd\"\n").find("midi #1: key 'address'") !=
+          std::string::npos);
+}

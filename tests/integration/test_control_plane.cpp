@@ -39,6 +39,12 @@ model = "british"
 id = "vol"
 type = "level"
 gain_db = -12.0
+
+[[midi]]
+cc = 7
+address = "/rig/stage/vol/gain_db"
+min = -30.0
+max = 0.0
 )";
 
 std::string read_file(const std::filesystem::path& p) {
@@ -550,6 +556,10 @@ TEST_CASE("control: MIDI footswitches — learn, toggle, continuous CC, program 
         midi({"C0", "00"});
     }
     CHECK(rig.settle_preset("b_second") == "b_second");
+    // b_second carries its own [[midi]] table: CC 7 drives its volume.
+    CHECK(learned(3) == 3);
+    midi({"B5", "07", "7F"});
+    CHECK(rig.settle("/rig/stage/vol/gain_db", 0.0f) == doctest::Approx(0.0));
 
     const std::string saved = read_file(rig.dir.path() / "midi.toml");
     CHECK(saved.find("address = \"/rig/stage/vol/bypass\"") != std::string::npos);
