@@ -28,7 +28,16 @@ struct State {
     std::vector<float> recorded;
     std::atomic<std::size_t> pos{0};
     std::atomic<bool> started{false};
+    std::atomic<int> xruns{0}; // while playing/recording only
 };
+
+int on_xrun(void* arg) {
+    auto* s = static_cast<State*>(arg);
+    if (s->started.load() && s->pos.load() < s->recorded.size()) {
+        s->xruns.fetch_add(1);
+    }
+    return 0;
+}
 
 int process(jack_nframes_t n, void* arg) {
     auto* s = static_cast<State*>(arg);
@@ -165,6 +174,7 @@ int main(int argc, char** argv) {
     s.out = jack_port_register(client, "play", JACK_DEFAULT_AUDIO_TYPE, JackPortIsOutput, 0);
     s.in = jack_port_register(client, "record", JACK_DEFAULT_AUDIO_TYPE, JackPortIsInput, 0);
     jack_set_process_callback(client, process, &s);
+    jack_set_xrun_callback(client, on_xrun, &s);
     if (jack_activate(client) != 0 || jack_connect(client, jack_port_name(s.out), to.c_str()) != 0 ||
         jack_connect(client, from.c_str(), jack_port_name(s.in)) != 0) {
         std::fprintf(stderr, "rigd-jack-io: cannot activate or connect %s / %s\n", to.c_str(), from.c_str());
@@ -196,6 +206,7 @@ int main(int argc, char** argv) {
                   static_cast<std::streamsize>(s.recorded.size() * sizeof(float)));
     }
     std::printf("rigd-jack-io: played %zu and recorded %zu frames at %u Hz\n", s.play.size(), s.recorded.size(), rate);
+    std::printf("rigd-jack-io: xruns during recording: %d\n", s.xruns.load());
     print_level("played  ", s.play);
     print_level("recorded", s.recorded);
     return rc;

@@ -56,7 +56,10 @@ std::string read_file(const std::filesystem::path& p) {
 
 struct Rig {
     TempDir dir;
-    JackServer jack{dir.path()};
+    // 1024-frame periods: at 128 the dummy driver's timer in a small VM
+    // reports xruns every few seconds, and a late cycle can lose a MIDI
+    // event or splice a recording; these tests are about control, not speed.
+    JackServer jack{dir.path(), 48000, 1024};
     std::unique_ptr<Daemon> daemon;
     std::unique_ptr<OscClient> osc;
 
@@ -105,6 +108,8 @@ struct Rig {
         INFO("message: " << e->strings.at(1));
         CHECK(e->strings.at(1).find(fragment) != std::string::npos);
     }
+    int last_xruns = 0; // reported by rigd-jack-io for the last recording
+
     std::vector<float> record(const std::vector<float>& play, std::size_t frames) {
         write_f32(dir.path() / "play.f32", play);
         const int rc = run_command({jack_io_binary().string(), "--server", jack.name(), "--play",
@@ -113,6 +118,9 @@ struct Rig {
                                     std::to_string(frames)},
                                    dir.path() / "jack_io.log", jack.env());
         REQUIRE(rc == 0);
+        const std::string log = read_file(dir.path() / "jack_io.log");
+        const auto at = log.rfind("xruns during recording: ");
+        last_xruns = at == std::string::npos ? -1 : std::stoi(log.substr(at + 24));
         return read_f32_file(dir.path() / "rec.f32");
     }
 };
@@ -370,16 +378,12 @@ TEST_CASE("control: a preset switch has no step larger than the steady signal's"
     for (int attempt = 0; attempt < 4 && !judged; ++attempt) {
         rig.osc->send_string("/rig/preset/load", "start");
         REQUIRE(rig.settle_preset("start") == "start");
-        const auto status_before = rig.get("/rig/status");
         std::vector<float> rec;
         std::thread audio([&] { rec = rig.record(x, 72000); });
         std::this_thread::sleep_for(600ms);
         rig.osc->send_string("/rig/preset/load", "b_second");
         audio.join();
-        const auto status_after = rig.get("/rig/status");
-        REQUIRE(status_before);
-        REQUIRE(status_after);
-        if (status_after->numbers.at(1) != status_before->numbers.at(1)) {
+        if (rig.last_xruns != 0) {
             MESSAGE("xrun during take " << attempt << ": retaking");
             continue;
         }
