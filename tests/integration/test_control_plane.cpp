@@ -1,6 +1,7 @@
 // Issue 5: the whole OSC address space against a real daemon on a real
 // `jackd -d dummy` server: feedback, chain edits, presets, security, TCP.
 #include "rig_harness.hpp"
+#include "test_paths.hpp"
 
 #include <doctest/doctest.h>
 
@@ -109,6 +110,10 @@ struct Rig {
         CHECK(e->strings.at(1).find(fragment) != std::string::npos);
     }
     int last_xruns = 0; // reported by rigd-jack-io for the last recording
+
+    void write_text_file(const std::string& relative, const std::string& text) const {
+        write_text(dir.path() / relative, text);
+    }
 
     std::vector<float> record(const std::vector<float>& play, std::size_t frames) {
         write_f32(dir.path() / "play.f32", play);
@@ -600,4 +605,37 @@ TEST_CASE("control: the tuner mutes the output and tells subscribers the note") 
         peak = std::max(peak, std::fabs(static_cast<double>(rec[i])));
     }
     CHECK(peak == 0.0); // muted while tuning
+}
+
+TEST_CASE("control: a cab IR is loaded and changed over OSC; a bad IR keeps the old one") {
+    Rig rig;
+    auto& osc = *rig.osc;
+    for (const char* ir : {"cab_1x12.wav", "cab_4x12.wav"}) {
+        std::filesystem::copy_file(source_dir() / "fixtures" / "irs" / ir, rig.dir.path() / "irs" / ir);
+    }
+    rig.write_text_file("irs/broken.wav", "RIFF....WAVEfmt garbage, not audio");
+    lo_message add = lo_message_new();
+    lo_message_add_string(add, "cab");
+    lo_message_add_string(add, "cab");
+    osc.send("/rig/chain/add", add);
+    osc.send_string("/rig/stage/cab/ir", "cab_1x12.wav");
+    const auto ir = rig.get("/rig/stage/cab/ir");
+    REQUIRE(ir);
+    CHECK(ir->strings.at(0) == "cab_1x12.wav");
+    osc.send_string("/rig/stage/cab/ir", "broken.wav");
+    rig.expect_error("/rig/stage/cab/ir", "broken.wav");
+    CHECK(rig.get("/rig/stage/cab/ir")->strings.at(0) == "cab_1x12.wav");
+    osc.send_string("/rig/stage/cab/ir", "cab_4x12.wav");
+    CHECK(rig.get("/rig/stage/cab/ir")->strings.at(0) == "cab_4x12.wav");
+    osc.send("/rig/irs/list");
+    const auto list = osc.wait_for("/rig/irs/list");
+    REQUIRE(list);
+    CHECK(list->numbers.at(0) == 3);
+    // Audio flows through the cab.
+    const auto rec = rig.record(sine(24000, 220.0, 0.3), 24000);
+    double peak = 0.0;
+    for (std::size_t i = 12000; i < rec.size(); ++i) {
+        peak = std::max(peak, std::fabs(static_cast<double>(rec[i])));
+    }
+    CHECK(peak > 0.01);
 }
