@@ -149,7 +149,26 @@ std::vector<std::string> RigController::start(const core::Preset& preset, const 
 
 void RigController::send(const core::Command& command) {
     if (!engine_.try_send(command)) {
+        // Nothing was queued: what the command would have handed over is ours.
+        delete command.fresh;
+        delete command.chain;
         throw ControlError("command queue full: the audio thread is not keeping up; try again");
+    }
+}
+
+void RigController::chain_changed() {
+    dirty_ = true;
+    if (listener_ != nullptr) {
+        listener_->reloaded();
+    }
+}
+
+std::unique_ptr<core::Stage> RigController::build_default_stage(const core::StageConfig& config) const {
+    std::vector<std::string> warnings;
+    try {
+        return core::build_stage(config, factory_, stage_spec(), resolver(false), warnings);
+    } catch (const core::ChainBuildError& ex) {
+        throw ControlError(ex.what());
     }
 }
 
@@ -251,10 +270,7 @@ void RigController::set_text(std::string_view id, std::string_view name, std::st
         }
     }
     core::Stage* raw = fresh.release();
-    if (!engine_.try_send(core::Command{.type = core::Command::Type::replace_stage, .stage = e.stage, .fresh = raw})) {
-        delete raw;
-        throw ControlError("command queue full: the audio thread is not keeping up; try again");
-    }
+    send(core::Command{.type = core::Command::Type::replace_stage, .stage = e.stage, .fresh = raw});
     e.stage = raw;
     e.config.texts[index].second = std::string(value);
     dirty_ = true;
@@ -290,25 +306,10 @@ void RigController::add_stage(std::string_view type, std::string_view id, std::o
                            std::to_string(entries_.size()) + " stages)");
     }
     const core::StageConfig config{std::string(id), std::string(type), false, {}, {}};
-    std::vector<std::string> warnings;
-    std::unique_ptr<core::Stage> stage;
-    try {
-        stage = core::build_stage(config, factory_, stage_spec(), resolver(false), warnings);
-    } catch (const core::ChainBuildError& ex) {
-        throw ControlError(ex.what());
-    }
-    core::Stage* raw = stage.release();
-    if (!engine_.try_send(core::Command{.type = core::Command::Type::insert_stage,
-                                        .fresh = raw,
-                                        .index = static_cast<std::uint32_t>(pos)})) {
-        delete raw;
-        throw ControlError("command queue full: the audio thread is not keeping up; try again");
-    }
+    core::Stage* raw = build_default_stage(config).release();
+    send(core::Command{.type = core::Command::Type::insert_stage, .fresh = raw, .index = static_cast<std::uint32_t>(pos)});
     entries_.insert(entries_.begin() + static_cast<std::ptrdiff_t>(pos), entry_for(config, raw));
-    dirty_ = true;
-    if (listener_ != nullptr) {
-        listener_->reloaded();
-    }
+    chain_changed();
 }
 
 void RigController::remove_stage(std::string_view id) {
@@ -316,10 +317,7 @@ void RigController::remove_stage(std::string_view id) {
     Entry& e = find(id);
     send(core::Command{.type = core::Command::Type::remove_stage, .stage = e.stage});
     entries_.erase(entries_.begin() + (&e - entries_.data()));
-    dirty_ = true;
-    if (listener_ != nullptr) {
-        listener_->reloaded();
-    }
+    chain_changed();
 }
 
 void RigController::move_stage(std::string_view id, std::size_t position) {
@@ -336,33 +334,17 @@ void RigController::move_stage(std::string_view id, std::size_t position) {
     Entry moved = std::move(entries_[from]);
     entries_.erase(entries_.begin() + static_cast<std::ptrdiff_t>(from));
     entries_.insert(entries_.begin() + static_cast<std::ptrdiff_t>(position), std::move(moved));
-    dirty_ = true;
-    if (listener_ != nullptr) {
-        listener_->reloaded();
-    }
+    chain_changed();
 }
 
 void RigController::replace_stage(std::string_view id, std::string_view type) {
     std::lock_guard lock(mutex_);
     Entry& e = find(id);
     const core::StageConfig config{e.config.id, std::string(type), e.config.bypass, {}, {}};
-    std::vector<std::string> warnings;
-    std::unique_ptr<core::Stage> stage;
-    try {
-        stage = core::build_stage(config, factory_, stage_spec(), resolver(false), warnings);
-    } catch (const core::ChainBuildError& ex) {
-        throw ControlError(ex.what());
-    }
-    core::Stage* raw = stage.release();
-    if (!engine_.try_send(core::Command{.type = core::Command::Type::replace_stage, .stage = e.stage, .fresh = raw})) {
-        delete raw;
-        throw ControlError("command queue full: the audio thread is not keeping up; try again");
-    }
+    core::Stage* raw = build_default_stage(config).release();
+    send(core::Command{.type = core::Command::Type::replace_stage, .stage = e.stage, .fresh = raw});
     e = entry_for(config, raw);
-    dirty_ = true;
-    if (listener_ != nullptr) {
-        listener_->reloaded();
-    }
+    chain_changed();
 }
 
 std::vector<RigController::StageSummary> RigController::stages() const {
@@ -456,11 +438,7 @@ std::vector<std::string> RigController::swap_in_chain(const core::Preset& preset
                                                       bool allow_absolute) {
     core::BuiltChain built;
     auto entries = build_entries(preset, spec, allow_absolute, built);
-    core::AmplifierChain* chain = built.chain.release();
-    if (!engine_.try_send(core::Command{.type = core::Command::Type::swap_chain, .chain = chain})) {
-        delete chain;
-        throw ControlError("command queue full: the audio thread is not keeping up; try again");
-    }
+    send(core::Command{.type = core::Command::Type::swap_chain, .chain = built.chain.release()});
     entries_ = std::move(entries);
     return built.warnings;
 }

@@ -110,7 +110,11 @@ private:
     [[nodiscard]] const Entry& find(std::string_view id) const;
     [[nodiscard]] Entry& find(std::string_view id);
     [[nodiscard]] std::size_t param_index(const Entry& e, std::string_view param) const;
+    // Queues a command; when the queue is full, deletes what it would have
+    // handed over (fresh stage, chain) and throws ControlError.
     void send(const core::Command& command);
+    void chain_changed(); // dirty, and every value may have moved
+    [[nodiscard]] std::unique_ptr<core::Stage> build_default_stage(const core::StageConfig& config) const;
     std::vector<Entry> build_entries(const core::Preset& preset, const core::ProcessSpec& spec,
                                      bool allow_absolute, core::BuiltChain& built) const;
     [[nodiscard]] static Entry entry_for(const core::StageConfig& config, core::Stage* stage);
