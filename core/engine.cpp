@@ -44,8 +44,12 @@ void Engine::prepare(const ProcessSpec& spec, std::unique_ptr<AmplifierChain> ch
     if (!chain) {
         chain = std::make_unique<AmplifierChain>();
     }
-    if (!chain->is_prepared() || chain->spec() != spec) {
-        chain->prepare(spec);
+    // The chain keeps its own oversampling factor; rate and block size follow the device.
+    if (!chain->is_prepared() || chain->spec().sample_rate_hz != spec.sample_rate_hz ||
+        chain->spec().max_block_size != spec.max_block_size) {
+        ProcessSpec chain_spec = spec;
+        chain_spec.oversample = chain->is_prepared() ? chain->spec().oversample : spec.oversample;
+        chain->prepare(chain_spec);
     }
     chain_ = std::move(chain);
     work_.assign(spec.max_block_size, 0.0f);

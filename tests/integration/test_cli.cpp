@@ -130,3 +130,27 @@ TEST_CASE("render: a one-stage NAM preset reproduces the reference implementatio
         CHECK(max_diff <= 1e-5); // from the first sample
     }
 }
+
+TEST_CASE("render: the shipped presets render through rigd render with the fixtures' config (cab IRs included)") {
+    TempDir dir;
+    std::string out;
+    const auto fixtures = source_dir() / "fixtures";
+    for (const std::string preset : {"demo", "cab_4x12", "cab_1x12", "clean", "crunch", "high_gain", "ambient"}) {
+        INFO(preset);
+        REQUIRE(run_rigd({"render", "--config", (fixtures / "rigd.toml").string(), "--preset",
+                          (fixtures / "presets" / (preset + ".toml")).string(),
+                          (fixtures / "di" / "pluck_di.wav").string(), (dir.path() / "out.wav").string()},
+                         dir, out) == 0);
+        const auto y = read_wav_channel(dir.path() / "out.wav", 0);
+        REQUIRE(y.size() == 192000);
+        double peak = 0.0;
+        bool finite = true;
+        for (const float v : y) {
+            finite &= std::isfinite(v);
+            peak = std::max(peak, std::fabs(static_cast<double>(v)));
+        }
+        CHECK(finite);
+        CHECK(peak > 0.01); // audible
+        CHECK(peak < 1.0);  // and not clipping
+    }
+}
