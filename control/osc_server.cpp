@@ -54,6 +54,21 @@ lo_message to_lo(const OscMessage& m) {
     return out;
 }
 
+// /rig/get answers questions only: an address that acts when sent without
+// arguments (next/prev/save a preset...) must not be reachable through it.
+bool is_query(const std::string& address) {
+    static constexpr std::string_view kQueries[] = {
+        "/rig/ping", "/rig/status", "/rig/info", "/rig/dump", "/rig/master/volume", "/rig/master/mute",
+        "/rig/bypass", "/rig/oversample", "/rig/tuner", "/rig/chain/list", "/rig/models/list", "/rig/irs/list",
+        "/rig/presets/list", "/rig/preset/list", "/rig/preset/current", "/rig/midi/list"};
+    for (const auto q : kQueries) {
+        if (address == q) {
+            return true;
+        }
+    }
+    return address.rfind("/rig/stage/", 0) == 0;
+}
+
 std::string numeric_host(lo_address a) {
     const char* host = lo_address_get_hostname(a);
     return host != nullptr ? host : "";
@@ -262,6 +277,9 @@ void OscServer::handle(lo_server server, const char* path, const char* types, lo
         }
         const std::string target = checked_url(in.args[1].s);
         const std::string address = in.args[0].s;
+        if (!is_query(address)) {
+            throw ControlError("/rig/get: '" + address + "' is not a value that can be read");
+        }
         try {
             for (const auto& r : space_.handle(OscMessage{address, {}}, nullptr)) {
                 send_to(target, r);

@@ -183,6 +183,13 @@ TEST_CASE("control: every global and stage address sets and gets, /norm twins an
     const auto got = listener.wait_for("/rig/stage/vol/gain_db");
     REQUIRE(got);
     CHECK(got->numbers[0] == doctest::Approx(-6.0));
+    // /rig/get reads; it cannot be used to act (a save, a preset step).
+    lo_message act = lo_message_new();
+    lo_message_add_string(act, "/rig/preset/save");
+    lo_message_add_string(act, ("osc.udp://127.0.0.1:" + std::to_string(listener.port())).c_str());
+    osc.send("/rig/get", act);
+    rig.expect_error("/rig/get", "is not a value that can be read");
+    CHECK_FALSE(std::filesystem::exists(rig.dir.path() / "presets" / "A.toml"));
 
     osc.send("/rig/dump");
     const auto dumped = osc.wait_for("/rig/stage/drive/bias");
