@@ -72,6 +72,7 @@ public:
     [[nodiscard]] EngineCounters& counters() noexcept { return counters_; }
     // Only for tests and the offline renderer (same thread as process()).
     [[nodiscard]] AmplifierChain* chain_for_testing() noexcept { return chain_.get(); }
+    // No fade, ramp or queued command pending. Same thread as process().
     [[nodiscard]] bool is_idle() const noexcept;
 
 private:
