@@ -15,41 +15,14 @@ std::chrono::nanoseconds period_of(double hz) {
 
 } // namespace
 
-Feedback::Feedback(const AddressSpace& space, const RigController& rig, core::EngineCounters* meters, Send send)
-    : space_(space), rig_(rig), meters_(meters), send_(std::move(send)) {}
-
-Feedback::~Feedback() { stop(); }
-
-void Feedback::start() {
-    stopping_ = false;
-    thread_ = std::thread([this] {
-        std::unique_lock lock(thread_mutex_);
-        while (!stopping_) {
-            lock.unlock();
-            tick(Clock::now());
-            lock.lock();
-            wake_.wait_for(lock, std::chrono::milliseconds(5), [this] { return stopping_; });
-        }
-    });
-}
-
-void Feedback::stop() {
-    {
-        std::lock_guard lock(thread_mutex_);
-        stopping_ = true;
-    }
-    wake_.notify_all();
-    if (thread_.joinable()) {
-        thread_.join();
-    }
-}
+Feedback::Feedback(const RigController& rig, core::EngineCounters* meters, Send send)
+    : rig_(rig), meters_(meters), send_(std::move(send)) {}
 
 void Feedback::subscribe(const std::string& url, int lease_s) {
     if (lease_s < 0 || lease_s > kMaxLeaseS) {
         throw ControlError("lease " + std::to_string(lease_s) + " s is outside 1.." + std::to_string(kMaxLeaseS));
     }
     {
-        std::lock_guard lock(mutex_);
         const auto expires = lease_s == 0 ? std::nullopt
                                           : std::optional<Clock::time_point>(Clock::now() + std::chrono::seconds(lease_s));
         auto it = std::find_if(subscribers_.begin(), subscribers_.end(), [&](const auto& s) { return s.url == url; });
@@ -63,19 +36,19 @@ void Feedback::subscribe(const std::string& url, int lease_s) {
         }
     }
     // The full picture at once, then changes as they happen.
-    for (const auto& m : space_.dump()) {
-        send_(url, m);
+    if (space_ != nullptr) {
+        for (const auto& m : space_->dump()) {
+            send_(url, m);
+        }
     }
 }
 
 bool Feedback::unsubscribe(const std::string& url) {
-    std::lock_guard lock(mutex_);
     const auto n = std::erase_if(subscribers_, [&](const auto& s) { return s.url == url; });
     return n > 0;
 }
 
 std::vector<std::string> Feedback::subscribers() const {
-    std::lock_guard lock(mutex_);
     std::vector<std::string> out;
     for (const auto& s : subscribers_) {
         out.push_back(s.url);
@@ -84,19 +57,40 @@ std::vector<std::string> Feedback::subscribers() const {
 }
 
 void Feedback::set_tuner_reading(TunerReading reading) {
-    std::lock_guard lock(mutex_);
     tuner_ = std::move(reading);
 }
 
 void Feedback::changed(const OscMessage& message) {
-    std::lock_guard lock(mutex_);
     pending_[message.path] = message; // latest wins
 }
 
+void Feedback::param_changed(const std::string& id, const core::ParamInfo& info, float value) {
+    changed(OscMessage{AddressSpace::stage_address(id, info.name), {OscArg::of(value)}});
+    changed(OscMessage{AddressSpace::stage_address(id, std::string(info.name) + "/norm"),
+                       {OscArg::of(to_norm(info, value))}});
+}
+
+void Feedback::bypass_changed(const std::string& id, bool bypassed) {
+    changed(OscMessage{AddressSpace::stage_address(id, "bypass"), {OscArg::of(static_cast<std::int32_t>(bypassed))}});
+}
+
+void Feedback::text_changed(const std::string& id, const std::string& name, const std::string& value) {
+    changed(OscMessage{AddressSpace::stage_address(id, name), {OscArg::of(value)}});
+}
+
+void Feedback::master_changed(float db) { changed(OscMessage{"/rig/master/volume", {OscArg::of(db)}}); }
+
+void Feedback::flag_changed(Flag flag, bool on) {
+    const char* address = flag == Flag::mute ? "/rig/master/mute" : flag == Flag::tuner ? "/rig/tuner" : "/rig/bypass";
+    changed(OscMessage{address, {OscArg::of(static_cast<std::int32_t>(on ? 1 : 0))}});
+}
+
+void Feedback::oversample_changed(int factor) {
+    changed(OscMessage{"/rig/oversample", {OscArg::of(static_cast<std::int32_t>(factor))}});
+}
+
 void Feedback::reloaded() {
-    // Called with the controller locked: the dump is taken on the next tick.
-    std::lock_guard lock(mutex_);
-    full_dump_ = true;
+    full_dump_ = true; // taken on the next tick
 }
 
 void Feedback::send_all(const OscMessage& m, const std::vector<std::string>& urls) {
@@ -106,22 +100,17 @@ void Feedback::send_all(const OscMessage& m, const std::vector<std::string>& url
 }
 
 void Feedback::tick(Clock::time_point now) {
-    bool dump = false;
-    {
-        std::lock_guard lock(mutex_);
-        dump = full_dump_;
-        full_dump_ = false;
-    }
+    const bool dump = full_dump_ && !subscribers_.empty();
+    full_dump_ = false;
     std::vector<OscMessage> everything;
-    if (dump) {
-        everything = space_.dump();
+    if (dump && space_ != nullptr) {
+        everything = space_->dump();
     }
     bool tuner_on = false;
     std::vector<OscMessage> due;
     std::vector<std::string> urls;
     TunerReading tuner;
     {
-        std::lock_guard lock(mutex_);
         for (auto& m : everything) {
             pending_[m.path] = std::move(m);
         }

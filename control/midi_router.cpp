@@ -32,11 +32,19 @@ void MidiRouter::load() {
 }
 
 void MidiRouter::save_locked() const {
-    try {
-        std::filesystem::create_directories(file_.parent_path());
-        write_file_atomically(file_, map_.format_toml());
-    } catch (const std::exception& e) {
-        spdlog::error("MIDI mappings not saved: {}", e.what());
+    // Written on the worker: the control loop never waits on a disk.
+    auto write = [file = file_, text = map_.format_toml()] {
+        try {
+            std::filesystem::create_directories(file.parent_path());
+            write_file_atomically(file, text);
+        } catch (const std::exception& e) {
+            spdlog::error("MIDI mappings not saved: {}", e.what());
+        }
+    };
+    if (work_) {
+        work_(std::move(write));
+    } else {
+        write();
     }
 }
 
@@ -57,7 +65,7 @@ void MidiRouter::handle(const MidiEvent& event) {
         try {
             switch (a.kind) {
             case MidiAction::Kind::set:
-                (void)space_.handle(OscMessage{a.address, {OscArg::of(a.value)}}, nullptr);
+                (void)space_.handle(OscMessage{a.address, {OscArg::of(a.value)}});
                 break;
             case MidiAction::Kind::program:
                 presets_.request_load_index(a.program, [](const std::string& message) {

@@ -14,7 +14,7 @@ namespace rigd::control {
 // Turns MIDI from the footswitch board into rig actions: program change
 // loads the preset with that index, mapped CCs set the mapped address
 // through the same AddressSpace OSC uses (so subscribers see MIDI changes
-// too). Mappings come from two places: learned ones, saved at once and
+// too). Called on the control loop. Mappings come from two places: learned ones, saved at once and
 // atomically to `file`, and the current preset's own [[midi]] tables.
 class MidiRouter {
 public:
@@ -29,6 +29,8 @@ public:
     // preset load replaces them). Throws ControlError on a bad binding.
     void set_preset_mappings(const std::vector<core::MidiBinding>& bindings);
     [[nodiscard]] std::vector<OscMessage> list() const;
+    // Where the mappings file is written (the worker); unset: at once.
+    void set_writer(std::function<void(std::function<void()>)> work) { work_ = std::move(work); }
     // Who hears about learned mappings (feedback to subscribers).
     void set_learned_hook(std::function<void(const OscMessage&)> hook);
 
@@ -42,6 +44,7 @@ private:
     MidiMap map_;        // learned, saved to file_
     MidiMap preset_map_; // from the current preset
     std::function<void(const OscMessage&)> learned_hook_;
+    std::function<void(std::function<void()>)> work_;
 };
 
 } // namespace rigd::control

@@ -54,21 +54,6 @@ lo_message to_lo(const OscMessage& m) {
     return out;
 }
 
-// /rig/get answers questions only: an address that acts when sent without
-// arguments (next/prev/save a preset...) must not be reachable through it.
-bool is_query(const std::string& address) {
-    static constexpr std::string_view kQueries[] = {
-        "/rig/ping", "/rig/status", "/rig/info", "/rig/dump", "/rig/master/volume", "/rig/master/mute",
-        "/rig/bypass", "/rig/oversample", "/rig/tuner", "/rig/chain/list", "/rig/models/list", "/rig/irs/list",
-        "/rig/presets/list", "/rig/preset/list", "/rig/preset/current", "/rig/midi/list"};
-    for (const auto q : kQueries) {
-        if (address == q) {
-            return true;
-        }
-    }
-    return address.rfind("/rig/stage/", 0) == 0;
-}
-
 std::string numeric_host(lo_address a) {
     const char* host = lo_address_get_hostname(a);
     return host != nullptr ? host : "";
@@ -76,10 +61,20 @@ std::string numeric_host(lo_address a) {
 
 } // namespace
 
-OscServer::OscServer(AddressSpace& space, Feedback* feedback, NetFilter filter)
-    : space_(space), feedback_(feedback), filter_(std::move(filter)) {}
+OscServer::OscServer(ControlLoop& loop, AddressSpace& space, NetFilter filter)
+    : loop_(loop), space_(space), filter_(std::move(filter)) {}
 
 OscServer::~OscServer() { stop(); }
+
+bool OscServer::allows(std::string_view host) const {
+    std::lock_guard lock(filter_mutex_);
+    return filter_.allows(host);
+}
+
+void OscServer::set_filter(NetFilter filter) {
+    std::lock_guard lock(filter_mutex_);
+    filter_ = std::move(filter);
+}
 
 void OscServer::start(int port, bool tcp) {
     const std::string port_text = std::to_string(port);
@@ -151,7 +146,7 @@ int OscServer::on_message(const char* path, const char* types, lo_arg** argv, in
                           void* user) noexcept {
     auto* self = static_cast<OscServer*>(user);
     lo_address source = lo_message_get_source(msg);
-    if (source == nullptr || !self->filter_.allows(numeric_host(source))) {
+    if (source == nullptr || !self->allows(numeric_host(source))) {
         self->dropped_.fetch_add(1, std::memory_order_relaxed);
         return 0;
     }
@@ -187,33 +182,6 @@ void OscServer::error(lo_server server, lo_message to, const std::string& path, 
     reply(server, to, OscMessage{"/rig/error", {OscArg::of(path), OscArg::of(message)}});
 }
 
-std::string OscServer::checked_url(const std::string& url) const {
-    lo_address a = lo_address_new_from_url(url.c_str());
-    if (a == nullptr) {
-        throw ControlError("'" + url + "' is not an OSC URL like osc.udp://192.168.1.20:9001");
-    }
-    const std::string host = lo_address_get_hostname(a) ? lo_address_get_hostname(a) : "";
-    const std::string port = lo_address_get_port(a) ? lo_address_get_port(a) : "";
-    const int proto = lo_address_get_protocol(a);
-    lo_address_free(a);
-    // Replies go only to the networks we take orders from.
-    addrinfo hints{};
-    hints.ai_flags = AI_ADDRCONFIG;
-    addrinfo* res = nullptr;
-    if (host.empty() || port.empty() || getaddrinfo(host.c_str(), nullptr, &hints, &res) != 0) {
-        throw ControlError("cannot resolve the host of '" + url + "'");
-    }
-    char numeric[NI_MAXHOST] = {};
-    const int rc = getnameinfo(res->ai_addr, res->ai_addrlen, numeric, sizeof numeric, nullptr, 0, NI_NUMERICHOST);
-    freeaddrinfo(res);
-    if (rc != 0 || !filter_.allows(numeric)) {
-        throw ControlError("'" + url + "' is outside the allowed networks");
-    }
-    return std::string(proto == LO_TCP ? "osc.tcp://" : "osc.udp://") +
-           (std::string(numeric).find(':') != std::string::npos ? "[" + std::string(numeric) + "]" : numeric) + ":" +
-           port + "/";
-}
-
 void OscServer::handle(lo_server server, const char* path, const char* types, lo_arg** argv, int argc,
                        lo_message msg) {
     OscMessage in{path, {}};
@@ -231,77 +199,39 @@ void OscServer::handle(lo_server server, const char* path, const char* types, lo
     const std::string sender_url = std::string("osc.udp://") +
                                    (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" +
                                    (source_port != nullptr ? source_port : "0") + "/";
-
-    if (in.path == "/rig/subscribe" || in.path == "/rig/unsubscribe") {
-        if (feedback_ == nullptr) {
-            throw ControlError("feedback is not enabled");
-        }
-        std::string url = sender_url;
-        int lease = Feedback::kDefaultLeaseS;
-        const std::size_t max_args = in.path == "/rig/subscribe" ? 2 : 1;
-        if (in.args.size() > max_args) {
-            throw ControlError(in.path + " takes at most " + std::to_string(max_args) + " arguments");
-        }
-        if (!in.args.empty()) {
-            if (in.args[0].type == OscArg::Type::string) {
-                url = checked_url(in.args[0].s);
-            } else {
-                const int p = in.args[0].type == OscArg::Type::int32 ? in.args[0].i : -1;
-                if (p < 1 || p > 65535) {
-                    throw ControlError(in.path + ": expected a port 1-65535 (int) or an osc.udp:// URL");
+    const bool tcp = lo_address_get_protocol(source) == LO_TCP;
+    if (!tcp) {
+        // Handled on the control loop; replies leave through the sender.
+        // The OSC thread goes back to reading at once.
+        auto later = [this, sender_url](const OscMessage& m) {
+            if (m.path == "/rig/error") {
+                errors_.fetch_add(1, std::memory_order_relaxed);
+            }
+            send_to(sender_url, m);
+        };
+        const bool queued = loop_.post([this, in = std::move(in), sender_url, host, later] {
+            try {
+                for (const auto& r : space_.handle(Request{in, sender_url, host, later})) {
+                    send_to(sender_url, r);
                 }
-                url = std::string("osc.udp://") + (host.find(':') != std::string::npos ? "[" + host + "]" : host) +
-                      ":" + std::to_string(p) + "/";
+            } catch (const ControlError& e) {
+                later(OscMessage{"/rig/error", {OscArg::of(in.path), OscArg::of(std::string(e.what()))}});
+            } catch (const std::exception& e) {
+                later(OscMessage{"/rig/error",
+                                 {OscArg::of(in.path), OscArg::of(std::string("internal error: ") + e.what())}});
             }
-        }
-        if (in.path == "/rig/unsubscribe") {
-            if (!feedback_->unsubscribe(url)) {
-                throw ControlError("'" + url + "' is not subscribed");
-            }
-            return;
-        }
-        if (in.args.size() == 2) {
-            if (in.args[1].type != OscArg::Type::int32 || in.args[1].i < 1 || in.args[1].i > Feedback::kMaxLeaseS) {
-                throw ControlError("/rig/subscribe: lease must be a whole number of seconds 1.." +
-                                   std::to_string(Feedback::kMaxLeaseS));
-            }
-            lease = in.args[1].i;
-        }
-        feedback_->subscribe(url, lease);
-        return;
-    }
-    if (in.path == "/rig/get") {
-        if (in.args.size() != 2 || in.args[0].type != OscArg::Type::string ||
-            in.args[1].type != OscArg::Type::string) {
-            throw ControlError("/rig/get takes s:address s:reply_url");
-        }
-        const std::string target = checked_url(in.args[1].s);
-        const std::string address = in.args[0].s;
-        if (!is_query(address)) {
-            throw ControlError("/rig/get: '" + address + "' is not a value that can be read");
-        }
-        try {
-            for (const auto& r : space_.handle(OscMessage{address, {}}, nullptr)) {
-                send_to(target, r);
-            }
-        } catch (const ControlError& e) {
-            errors_.fetch_add(1, std::memory_order_relaxed);
-            send_to(target, OscMessage{"/rig/error", {OscArg::of(address), OscArg::of(std::string(e.what()))}});
+        });
+        if (!queued) {
+            throw ControlError("the rig is busy (control queue full); message dropped");
         }
         return;
     }
-    // Errors that surface later (a preset failing on the loader thread) go
-    // back to the sender's UDP address.
-    const std::string error_url = lo_address_get_protocol(source) == LO_TCP ? std::string() : sender_url;
-    const std::string address = in.path;
-    auto late = [this, error_url, address](const std::string& message) {
-        errors_.fetch_add(1, std::memory_order_relaxed);
-        spdlog::warn("{}: {}", address, message);
-        if (!error_url.empty()) {
-            send_to(error_url, OscMessage{"/rig/error", {OscArg::of(address), OscArg::of(message)}});
-        }
-    };
-    for (const auto& r : space_.handle(in, late)) {
+    // TCP: the reply goes back on the client's own connection, from this
+    // thread; the control loop answers in microseconds (it never blocks).
+    const auto replies = loop_.call([this, &in, &sender_url, &host] {
+        return space_.handle(Request{in, sender_url, host, {}});
+    });
+    for (const auto& r : replies) {
         reply(server, msg, r);
     }
 }

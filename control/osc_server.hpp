@@ -1,7 +1,7 @@
 #pragma once
 
 #include "control/address_space.hpp"
-#include "control/feedback.hpp"
+#include "control/control_loop.hpp"
 #include "control/net_filter.hpp"
 
 #include <lo/lo_osc_types.h>
@@ -17,14 +17,13 @@ namespace rigd::control {
 
 // The OSC transport: liblo server threads on one port number over UDP and
 // TCP. Messages from sources outside the allowed networks are dropped and
-// counted. Everything else goes to the AddressSpace; replies leave from the
-// server's own socket to the sender, refusals come back as
-// /rig/error s:address s:message. Subscriptions (/rig/subscribe,
-// /rig/unsubscribe) and /rig/get (replies to a given URL) are handled here
-// because they are about where messages go.
+// counted. Everything else is posted to the control loop, where the
+// AddressSpace handles it; replies to UDP senders leave through send_to
+// (which never blocks), replies to TCP senders on their own connection;
+// refusals come back as /rig/error s:address s:message.
 class OscServer {
 public:
-    OscServer(AddressSpace& space, Feedback* feedback, NetFilter filter);
+    OscServer(ControlLoop& loop, AddressSpace& space, NetFilter filter);
     ~OscServer();
     OscServer(const OscServer&) = delete;
     OscServer& operator=(const OscServer&) = delete;
@@ -36,7 +35,11 @@ public:
     [[nodiscard]] int port() const noexcept { return port_; }
 
     // Sends from the UDP server socket (or over TCP for osc.tcp:// URLs).
+    // Any thread.
     void send_to(const std::string& url, const OscMessage& message);
+    // Any thread; the allow list (numeric hosts), replaceable at run time.
+    [[nodiscard]] bool allows(std::string_view host) const;
+    void set_filter(NetFilter filter);
 
     [[nodiscard]] std::uint64_t messages() const noexcept { return messages_.load(); }
     [[nodiscard]] std::uint64_t errors() const noexcept { return errors_.load(); }
@@ -48,11 +51,11 @@ private:
     void handle(lo_server server, const char* path, const char* types, lo_arg** argv, int argc, lo_message msg);
     void reply(lo_server server, lo_message to, const OscMessage& message);
     void error(lo_server server, lo_message to, const std::string& path, const std::string& message);
-    [[nodiscard]] std::string checked_url(const std::string& url) const;
     [[nodiscard]] lo_server udp_server() const;
 
+    ControlLoop& loop_;
     AddressSpace& space_;
-    Feedback* feedback_;
+    mutable std::mutex filter_mutex_;
     NetFilter filter_;
     lo_server_thread udp_ = nullptr;
     lo_server_thread tcp_ = nullptr;

@@ -4,22 +4,15 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <memory>
 
 namespace rigd::control {
 
 namespace fs = std::filesystem;
 
-PresetManager::PresetManager(RigController& rig, const Library& library, const core::StageFactory& factory)
-    : rig_(rig), library_(library), factory_(factory), thread_([this] { run(); }) {}
-
-PresetManager::~PresetManager() {
-    {
-        std::lock_guard lock(mutex_);
-        stopping_ = true;
-    }
-    wake_.notify_all();
-    thread_.join();
-}
+PresetManager::PresetManager(RigController& rig, const Library& library, const core::StageFactory& factory,
+                             Executors executors)
+    : rig_(rig), library_(library), factory_(factory), exec_(std::move(executors)) {}
 
 bool PresetManager::is_valid_name(std::string_view name) noexcept {
     if (name.empty() || name.size() > 64 || name.front() == '.' || name.front() == ' ') {
@@ -41,10 +34,7 @@ std::vector<std::string> PresetManager::names() const {
 
 PresetManager::Current PresetManager::current() const {
     Current c;
-    {
-        std::lock_guard lock(mutex_);
-        c.name = current_;
-    }
+    c.name = rig_.preset_file();
     const auto all = names();
     const auto it = std::find(all.begin(), all.end(), c.name);
     c.index = it == all.end() ? -1 : static_cast<int>(it - all.begin());
@@ -52,21 +42,57 @@ PresetManager::Current PresetManager::current() const {
     return c;
 }
 
-void PresetManager::set_current_name(std::string name) {
-    std::lock_guard lock(mutex_);
-    current_ = std::move(name);
-}
-
 void PresetManager::request_load(const std::string& name, ErrorSink on_error) {
     if (!is_valid_name(name)) {
         throw ControlError("preset name '" + name + "': use letters, digits, space, '_', '-' or '.'");
     }
-    (void)library_.resolve_preset(name); // throws now when there is no such file
-    {
-        std::lock_guard lock(mutex_);
-        pending_ = Request{name, std::move(on_error)}; // newest wins
-    }
-    wake_.notify_all();
+    const fs::path path = library_.resolve_preset(name); // throws now when there is no such file
+    const std::uint64_t request = ++requests_;
+    newest_ = name;
+    exec_.work([this, request, name, path, on_error] {
+        std::shared_ptr<core::Preset> preset;
+        std::string error;
+        try {
+            preset = std::make_shared<core::Preset>(load_preset_file(path, factory_));
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+        exec_.post([this, request, name, preset, error, on_error] {
+            if (request != requests_) {
+                return; // a newer request overtook this one
+            }
+            if (!preset) {
+                newest_.reset();
+                if (on_error) {
+                    on_error(error);
+                }
+                return;
+            }
+            rig_.load_preset(
+                std::move(*preset), name,
+                [this, request, on_error](const std::string& message) {
+                    if (request == requests_) {
+                        newest_.reset();
+                    }
+                    if (on_error) {
+                        on_error(message);
+                    }
+                },
+                [this, request, name, on_error](const std::vector<std::string>& warnings) {
+                    if (request == requests_) {
+                        newest_.reset();
+                    }
+                    if (on_error) {
+                        for (const auto& w : warnings) {
+                            on_error("preset '" + name + "' loaded without a file: " + w);
+                        }
+                    }
+                    if (loaded_hook_) {
+                        loaded_hook_(name, warnings);
+                    }
+                });
+        });
+    });
 }
 
 void PresetManager::request_load_index(int index, ErrorSink on_error) {
@@ -83,12 +109,8 @@ void PresetManager::request_step(int delta, ErrorSink on_error) {
     if (all.empty()) {
         throw ControlError("the presets folder is empty");
     }
-    std::string from;
-    {
-        std::lock_guard lock(mutex_);
-        // Stepping again before the last load finished steps from that one.
-        from = pending_ ? pending_->name : current_;
-    }
+    // Stepping again before the last load finished steps from that one.
+    const std::string from = newest_ ? *newest_ : rig_.preset_file();
     const auto it = std::find(all.begin(), all.end(), from);
     const int n = static_cast<int>(all.size());
     int index = it == all.end() ? (delta > 0 ? -1 : 0) : static_cast<int>(it - all.begin());
@@ -96,114 +118,84 @@ void PresetManager::request_step(int delta, ErrorSink on_error) {
     request_load(all[static_cast<std::size_t>(index)], std::move(on_error));
 }
 
-void PresetManager::wait_idle() {
-    std::unique_lock lock(mutex_);
-    idle_.wait(lock, [this] { return !pending_ && !busy_; });
-}
-
-void PresetManager::run() {
-    std::unique_lock lock(mutex_);
-    for (;;) {
-        wake_.wait(lock, [this] { return stopping_ || pending_.has_value(); });
-        if (stopping_) {
-            return;
-        }
-        Request request = std::move(*pending_);
-        pending_.reset();
-        busy_ = true;
-        lock.unlock();
-        load_now(request);
-        lock.lock();
-        busy_ = false;
-        if (!pending_) {
-            idle_.notify_all();
-        }
+void PresetManager::save(const std::optional<std::string>& name, bool overwrite, Done done) {
+    if (name && !is_valid_name(*name)) {
+        throw ControlError("preset name '" + *name + "': use letters, digits, space, '_', '-' or '.'");
     }
-}
-
-void PresetManager::load_now(const Request& request) {
-    try {
-        const fs::path path = library_.resolve_preset(request.name);
-        const core::Preset preset = load_preset_file(path, factory_);
-        auto warnings = rig_.load_preset(preset);
-        {
-            std::lock_guard lock(mutex_);
-            current_ = request.name;
-            warnings_ = warnings;
-        }
-        if (!warnings.empty() && request.on_error) {
-            for (const auto& w : warnings) {
-                request.on_error("preset '" + request.name + "' loaded without a file: " + w);
-            }
-        }
-        if (loaded_hook_) {
-            loaded_hook_(request.name, warnings);
-        }
-    } catch (const std::exception& e) {
-        if (request.on_error) {
-            request.on_error(e.what());
-        }
-    }
-}
-
-std::vector<std::string> PresetManager::last_warnings() const {
-    std::lock_guard lock(mutex_);
-    return warnings_;
-}
-
-void PresetManager::set_loaded_hook(std::function<void(const std::string&, const std::vector<std::string>&)> hook) {
-    std::lock_guard lock(mutex_);
-    loaded_hook_ = std::move(hook);
-}
-
-std::string PresetManager::save(const std::optional<std::string>& name, bool overwrite) {
-    std::string target;
-    std::string current;
-    {
-        std::lock_guard lock(mutex_);
-        current = current_;
-    }
-    target = name.value_or(current);
-    if (target.empty()) {
+    if (!name && rig_.preset_file().empty() && !rig_.pending_preset_file()) {
         throw ControlError("this rig has no preset file yet: give a name (/rig/preset/save s:name)");
     }
-    if (!is_valid_name(target)) {
-        throw ControlError("preset name '" + target + "': use letters, digits, space, '_', '-' or '.'");
-    }
-    const fs::path path = library_.folder("presets") / (target + ".toml");
-    if (target != current && fs::exists(path) && !overwrite) {
-        throw ControlError("preset '" + target + "' exists; send /rig/preset/save s:" + target +
-                           " i:1 to overwrite it");
-    }
-    core::Preset snapshot = rig_.snapshot();
-    if (target != current) {
-        snapshot.name = target;
-    }
-    try {
-        write_file_atomically(path, format_preset(snapshot, factory_));
-    } catch (const FileError& e) {
-        throw ControlError(e.what());
-    }
-    rig_.mark_saved(snapshot.name);
-    std::lock_guard lock(mutex_);
-    current_ = target;
-    return target;
+    // After pending loads: the save is of what the newest load produced.
+    rig_.when_settled([this, name, overwrite, done = std::move(done)] {
+        auto fail = [&done](const std::string& why) {
+            if (done) {
+                done(why);
+            }
+        };
+        const std::string current = rig_.preset_file();
+        const std::string target = name.value_or(current);
+        if (target.empty()) {
+            fail("this rig has no preset file yet: give a name (/rig/preset/save s:name)");
+            return;
+        }
+        const fs::path path = library_.folder("presets") / (target + ".toml");
+        std::error_code ec;
+        if (target != current && fs::exists(path, ec) && !overwrite) {
+            fail("preset '" + target + "' exists; send /rig/preset/save s:" + target + " i:1 to overwrite it");
+            return;
+        }
+        core::Preset snapshot = rig_.snapshot();
+        if (target != current) {
+            snapshot.name = target;
+        }
+        const std::uint64_t generation = rig_.edit_generation();
+        std::string text;
+        try {
+            text = format_preset(snapshot, factory_);
+        } catch (const std::exception& e) {
+            fail(e.what());
+            return;
+        }
+        exec_.work([this, path, text, target, snapshot_name = snapshot.name, generation, done] {
+            std::string error;
+            try {
+                write_file_atomically(path, text);
+            } catch (const std::exception& e) {
+                error = e.what();
+            }
+            exec_.post([this, error, target, snapshot_name, generation, done] {
+                if (error.empty()) {
+                    rig_.mark_saved(target, snapshot_name, generation);
+                }
+                if (done) {
+                    done(error);
+                }
+            });
+        });
+    });
 }
 
-void PresetManager::remove(const std::string& name) {
+void PresetManager::remove(const std::string& name, ErrorSink on_error) {
     if (!is_valid_name(name)) {
         throw ControlError("preset name '" + name + "': use letters, digits, space, '_', '-' or '.'");
     }
     const fs::path path = library_.resolve_preset(name);
-    std::error_code ec;
-    fs::remove(path, ec);
-    if (ec) {
-        throw ControlError("cannot delete preset '" + name + "': " + ec.message());
-    }
-    std::lock_guard lock(mutex_);
-    if (current_ == name) {
-        current_.clear(); // the rig plays on; saving needs a name now
-    }
+    exec_.work([this, name, path, on_error] {
+        std::error_code ec;
+        fs::remove(path, ec);
+        const std::string error = ec ? "cannot delete preset '" + name + "': " + ec.message() : std::string();
+        exec_.post([this, name, error, on_error] {
+            if (!error.empty()) {
+                if (on_error) {
+                    on_error(error);
+                }
+                return;
+            }
+            if (rig_.preset_file() == name) {
+                rig_.forget_preset_file(); // the rig plays on; saving needs a name now
+            }
+        });
+    });
 }
 
 } // namespace rigd::control

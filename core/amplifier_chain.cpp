@@ -47,19 +47,27 @@ void AmplifierChain::prepare(const ProcessSpec& spec) {
     prepared_ = true;
 }
 
-void AmplifierChain::append(std::unique_ptr<Stage> stage, bool bypassed) {
+void AmplifierChain::append(std::unique_ptr<Stage> stage, bool bypassed, StageHandle handle) {
     if (!stage) {
         throw std::invalid_argument("AmplifierChain::append: null stage");
     }
     if (count_ == kCapacity) {
         throw std::length_error("AmplifierChain holds at most 64 stages");
     }
+    if (!handle.valid()) {
+        handle = StageHandle{count_ + 1};
+    }
+    if (find(handle) != kSlots) {
+        throw std::invalid_argument("AmplifierChain::append: handle already in the chain");
+    }
     Slot& s = slots_[count_++];
     s = Slot{};
     s.stage = std::move(stage);
+    s.handle = handle;
     s.bypassed = bypassed;
     s.wet = bypassed ? 0.0f : 1.0f;
     s.dormant = bypassed;
+    order_[order_count_++] = handle;
 }
 
 void AmplifierChain::reset() noexcept {
@@ -72,7 +80,7 @@ void AmplifierChain::reset() noexcept {
 }
 
 float AmplifierChain::target_wet(const Slot& s) noexcept {
-    return (s.bypassed || s.removing || s.move_to != kNoMove) ? 0.0f : 1.0f;
+    return (s.bypassed || s.removing || s.moving) ? 0.0f : 1.0f;
 }
 
 void AmplifierChain::process_block(std::span<float> block) noexcept {
@@ -193,6 +201,8 @@ void AmplifierChain::finish_transitions() noexcept {
         if (slot.incoming && slot.fade >= 1.0f) {
             retire(std::move(slot.stage));
             slot.stage = std::move(slot.incoming);
+            slot.handle = slot.incoming_handle;
+            slot.incoming_handle = kNoStage;
             slot.fade = 0.0f;
         }
         if (slot.wet == 0.0f && slot.removing && !slot.incoming) {
@@ -200,12 +210,13 @@ void AmplifierChain::finish_transitions() noexcept {
             erase_slot(i);
             continue;
         }
-        if (slot.wet == 0.0f && slot.move_to != kNoMove && !slot.incoming) {
-            const std::size_t to = std::min(slot_for_position(slot.move_to), count_ - 1);
-            slot.move_to = kNoMove;
+        if (slot.wet == 0.0f && slot.moving && !slot.incoming) {
+            slot.moving = false;
             slot.dormant = false; // keep its state: it ramps back in at once
-            rotate_slot(i, to);
-            if (to > i) {
+            const std::size_t to = placement(order_index(slot.handle), i);
+            const std::size_t dest = to > i ? to - 1 : to;
+            rotate_slot(i, dest);
+            if (dest > i) {
                 continue; // slot i now holds the next stage: look at it
             }
         }
@@ -250,43 +261,70 @@ void AmplifierChain::rotate_slot(std::size_t from, std::size_t to) noexcept {
     }
 }
 
-std::size_t AmplifierChain::find(const Stage* stage) const noexcept {
+std::size_t AmplifierChain::find(StageHandle handle) const noexcept {
+    if (!handle.valid()) {
+        return kSlots;
+    }
     for (std::size_t i = 0; i < count_; ++i) {
-        if (slots_[i].stage.get() == stage || slots_[i].incoming.get() == stage) {
+        if ((slots_[i].handle == handle && !slots_[i].removing) || slots_[i].incoming_handle == handle) {
             return i;
         }
     }
-    return kCapacity;
+    return kSlots;
 }
 
-std::size_t AmplifierChain::slot_for_position(std::size_t position) const noexcept {
-    std::size_t visible = 0;
-    for (std::size_t i = 0; i < count_; ++i) {
-        if (slots_[i].removing) {
-            continue;
+std::size_t AmplifierChain::order_index(StageHandle handle) const noexcept {
+    for (std::size_t k = 0; k < order_count_; ++k) {
+        if (order_[k] == handle) {
+            return k;
         }
-        if (visible == position) {
-            return i;
+    }
+    return order_count_;
+}
+
+std::size_t AmplifierChain::placement(std::size_t order_k, std::size_t skip_slot) const noexcept {
+    // Settled stages always run in the order of order_ (each placement keeps
+    // that true), so putting a stage before its next settled successor puts
+    // it after its settled predecessor too. Guarded by "chain: quick moves
+    // and inserts end in the order they were sent" in tests/core/test_chain.cpp.
+    for (std::size_t k = order_k + 1; k < order_count_; ++k) {
+        const std::size_t slot = find(order_[k]);
+        if (slot != kSlots && slot != skip_slot && settled(slots_[slot])) {
+            return slot;
         }
-        ++visible;
     }
-    return count_; // past the end: append
+    return count_;
 }
 
-std::size_t AmplifierChain::visible_size() const noexcept {
-    std::size_t n = 0;
-    for (std::size_t i = 0; i < count_; ++i) {
-        n += slots_[i].removing ? 0 : 1;
+void AmplifierChain::order_erase(std::size_t k) noexcept {
+    for (std::size_t j = k; j + 1 < order_count_; ++j) {
+        order_[j] = order_[j + 1];
     }
-    return n;
+    --order_count_;
 }
 
-bool AmplifierChain::try_insert(std::size_t position, std::unique_ptr<Stage>& stage,
-                                bool bypassed) noexcept {
-    if (!stage || count_ == kCapacity) {
-        return false;
+void AmplifierChain::order_insert(std::size_t k, StageHandle handle) noexcept {
+    for (std::size_t j = order_count_; j > k; --j) {
+        order_[j] = order_[j - 1];
     }
-    const std::size_t at = slot_for_position(position);
+    order_[k] = handle;
+    ++order_count_;
+}
+
+AmplifierChain::Edit AmplifierChain::insert(std::unique_ptr<Stage>& stage, StageHandle handle, StageHandle anchor,
+                                            bool bypassed) noexcept {
+    if (!stage || !handle.valid() || find(handle) != kSlots || order_count_ == kCapacity) {
+        return Edit::rejected;
+    }
+    const std::size_t k = anchor.valid() ? order_index(anchor) : order_count_;
+    if (anchor.valid() && k == order_count_) {
+        return Edit::rejected; // the anchor is not (or no longer) in the chain
+    }
+    if (count_ == kSlots) {
+        return Edit::deferred; // 64 stages still ramping out: a slot is free in <= kRampMs
+    }
+    order_insert(k, handle);
+    const std::size_t at = placement(k, kSlots);
     for (std::size_t j = count_; j > at; --j) {
         slots_[j] = std::move(slots_[j - 1]);
     }
@@ -294,79 +332,123 @@ bool AmplifierChain::try_insert(std::size_t position, std::unique_ptr<Stage>& st
     Slot& s = slots_[at];
     s = Slot{};
     s.stage = std::move(stage);
+    s.handle = handle;
     s.bypassed = bypassed;
     s.wet = 0.0f; // ramps in
     s.dormant = false;
-    return true;
+    return Edit::applied;
 }
 
-bool AmplifierChain::try_remove(const Stage* stage) noexcept {
-    const std::size_t i = find(stage);
-    if (i == kCapacity || slots_[i].removing) {
-        return false;
+AmplifierChain::Edit AmplifierChain::remove(StageHandle handle) noexcept {
+    const std::size_t i = find(handle);
+    const std::size_t k = order_index(handle);
+    if (i == kSlots || k == order_count_) {
+        return Edit::rejected;
     }
+    if (slots_[i].incoming) {
+        return Edit::deferred; // let the replace finish: one transition per slot
+    }
+    order_erase(k);
     slots_[i].removing = true;
-    return true;
+    slots_[i].moving = false;
+    return Edit::applied;
 }
 
-bool AmplifierChain::try_move(const Stage* stage, std::size_t position) noexcept {
-    const std::size_t i = find(stage);
-    if (i == kCapacity || slots_[i].removing || slots_[i].move_to != kNoMove) {
-        return false;
+AmplifierChain::Edit AmplifierChain::move(StageHandle handle, StageHandle anchor) noexcept {
+    const std::size_t i = find(handle);
+    std::size_t k = order_index(handle);
+    if (i == kSlots || k == order_count_ || anchor == handle) {
+        return Edit::rejected;
     }
-    std::size_t to = slot_for_position(position);
-    if (to >= count_) {
-        to = count_ - 1;
+    if (anchor.valid() && order_index(anchor) == order_count_) {
+        return Edit::rejected;
     }
-    if (to == i) {
-        return true;
+    if (slots_[i].incoming) {
+        return Edit::deferred; // let the replace finish first
     }
-    if (slots_[i].wet == 0.0f) {
-        rotate_slot(i, to); // already silent (bypassed): move at once
-        return true;
+    order_erase(k);
+    k = anchor.valid() ? order_index(anchor) : order_count_;
+    order_insert(k, handle);
+    Slot& s = slots_[i];
+    if (s.moving) {
+        return Edit::applied; // still ramping out: it is placed by the new order when silent
     }
-    slots_[i].move_to = position; // resolved when the ramp-out ends
-    return true;
+    if (s.wet == 0.0f) {
+        // Already silent (bypassed): place it at once.
+        const std::size_t to = placement(k, i);
+        rotate_slot(i, to > i ? to - 1 : to);
+        return Edit::applied;
+    }
+    s.moving = true; // placed when the ramp-out ends
+    return Edit::applied;
 }
 
-bool AmplifierChain::try_replace(const Stage* old_stage, std::unique_ptr<Stage>& fresh) noexcept {
-    const std::size_t i = find(old_stage);
-    if (!fresh || i == kCapacity || slots_[i].incoming || slots_[i].removing ||
-        slots_[i].stage.get() != old_stage) {
-        return false;
+AmplifierChain::Edit AmplifierChain::replace(StageHandle handle, std::unique_ptr<Stage>& fresh,
+                                             StageHandle fresh_handle) noexcept {
+    const std::size_t i = find(handle);
+    const std::size_t k = order_index(handle);
+    if (!fresh || !fresh_handle.valid() || i == kSlots || k == order_count_ || find(fresh_handle) != kSlots) {
+        return Edit::rejected;
     }
     Slot& s = slots_[i];
+    if (s.incoming || s.moving) {
+        return Edit::deferred; // one transition per slot at a time
+    }
+    order_[k] = fresh_handle;
     if (s.wet == 0.0f && target_wet(s) == 0.0f) {
         retire(std::move(s.stage)); // silent anyway: swap without a fade
         s.stage = std::move(fresh);
-        return true;
+        s.handle = fresh_handle;
+        return Edit::applied;
     }
     s.incoming = std::move(fresh);
+    s.incoming_handle = fresh_handle;
     s.fade = 0.0f;
-    return true;
+    return Edit::applied;
 }
 
-bool AmplifierChain::try_set_bypass(const Stage* stage, bool bypassed) noexcept {
-    const std::size_t i = find(stage);
-    if (i == kCapacity) {
+bool AmplifierChain::set_bypass(StageHandle handle, bool bypassed) noexcept {
+    const std::size_t i = find(handle);
+    if (i == kSlots) {
         return false;
     }
     slots_[i].bypassed = bypassed;
     return true;
 }
 
-bool AmplifierChain::try_set_param(const Stage* stage, std::size_t index, float value) noexcept {
-    const std::size_t i = find(stage);
-    if (i == kCapacity) {
+bool AmplifierChain::set_param(StageHandle handle, std::size_t index, float value) noexcept {
+    Stage* target = find_stage(handle);
+    if (target == nullptr) {
         return false;
     }
-    Stage* target = slots_[i].stage.get() == stage ? slots_[i].stage.get() : slots_[i].incoming.get();
     target->set_param(index, value);
     return true;
 }
 
+Stage* AmplifierChain::find_stage(StageHandle handle) const noexcept {
+    const std::size_t i = find(handle);
+    if (i == kSlots) {
+        return nullptr;
+    }
+    return slots_[i].incoming_handle == handle ? slots_[i].incoming.get() : slots_[i].stage.get();
+}
+
+std::size_t AmplifierChain::running_order(std::span<StageHandle> out) const noexcept {
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < count_ && n < out.size(); ++i) {
+        if (!slots_[i].removing) {
+            out[n++] = slots_[i].incoming ? slots_[i].incoming_handle : slots_[i].handle;
+        }
+    }
+    return n;
+}
+
 Stage* AmplifierChain::stage_at(std::size_t slot) const noexcept {
     return slot < count_ ? slots_[slot].stage.get() : nullptr;
+}
+
+StageHandle AmplifierChain::handle_at(std::size_t slot) const noexcept {
+    return slot < count_ ? slots_[slot].handle : kNoStage;
 }
 
 bool AmplifierChain::bypassed_at(std::size_t slot) const noexcept {
@@ -376,7 +458,7 @@ bool AmplifierChain::bypassed_at(std::size_t slot) const noexcept {
 bool AmplifierChain::is_idle() const noexcept {
     for (std::size_t i = 0; i < count_; ++i) {
         const Slot& s = slots_[i];
-        if (s.incoming || s.removing || s.move_to != kNoMove || s.wet != target_wet(s)) {
+        if (s.incoming || s.removing || s.moving || s.wet != target_wet(s)) {
             return false;
         }
     }

@@ -47,7 +47,15 @@ std::unique_ptr<Stage> build_stage(const StageConfig& config, const StageFactory
 }
 
 BuiltChain build_chain(const Preset& preset, const StageFactory& factory, ProcessSpec spec,
-                       const PathResolver& resolve) {
+                       const PathResolver& resolve, std::vector<StageHandle> handles) {
+    if (handles.empty()) {
+        for (std::size_t i = 0; i < preset.stages.size(); ++i) {
+            handles.push_back(StageHandle{i + 1});
+        }
+    }
+    if (handles.size() != preset.stages.size()) {
+        throw std::invalid_argument("build_chain: one handle per stage");
+    }
     spec.oversample = preset.oversample;
     BuiltChain out;
     out.chain = std::make_unique<AmplifierChain>();
@@ -56,11 +64,13 @@ BuiltChain build_chain(const Preset& preset, const StageFactory& factory, Proces
         throw ChainBuildError("preset '" + preset.name + "' has " + std::to_string(preset.stages.size()) +
                               " stages; at most 64 fit");
     }
-    for (const StageConfig& config : preset.stages) {
+    for (std::size_t i = 0; i < preset.stages.size(); ++i) {
+        const StageConfig& config = preset.stages[i];
         auto stage = build_stage(config, factory, spec, resolve, out.warnings);
         out.stages.push_back(stage.get());
-        out.chain->append(std::move(stage), config.bypass);
+        out.chain->append(std::move(stage), config.bypass, handles[i]);
     }
+    out.handles = std::move(handles);
     return out;
 }
 

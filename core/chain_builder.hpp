@@ -27,6 +27,7 @@ public:
 struct BuiltChain {
     std::unique_ptr<AmplifierChain> chain;
     std::vector<Stage*> stages;        // in preset order, owned by chain
+    std::vector<StageHandle> handles;  // in preset order
     std::vector<std::string> warnings; // files that could not be loaded
 };
 
@@ -39,8 +40,9 @@ struct BuiltChain {
                                                  std::vector<std::string>& warnings);
 
 // Builds and prepares a whole chain for `preset` at `spec` (its oversample
-// factor is taken from the preset).
+// factor is taken from the preset). Stage i is named handles[i]; without
+// handles, stages are named 1..n.
 [[nodiscard]] BuiltChain build_chain(const Preset& preset, const StageFactory& factory, ProcessSpec spec,
-                                     const PathResolver& resolve);
+                                     const PathResolver& resolve, std::vector<StageHandle> handles = {});
 
 } // namespace rigd::core

@@ -10,8 +10,9 @@
 
 namespace rigd::core {
 
-Engine::Engine(std::size_t command_capacity, std::size_t retire_capacity)
-    : commands_(command_capacity), retired_(retire_capacity), chain_(std::make_unique<AmplifierChain>()) {
+Engine::Engine(std::size_t command_capacity, std::size_t retire_capacity, std::size_t report_capacity)
+    : commands_(command_capacity), retired_(retire_capacity), reports_(report_capacity),
+      chain_(std::make_unique<AmplifierChain>()) {
     master_gain_.snap(1.0f);
     mute_gain_.snap(1.0f);
     rig_wet_.snap(1.0f);
@@ -52,9 +53,10 @@ void Engine::prepare(const ProcessSpec& spec, std::unique_ptr<AmplifierChain> ch
         chain->prepare(chain_spec);
     }
     chain_ = std::move(chain);
-    work_.assign(spec.max_block_size, 0.0f);
-    dry_.assign(spec.max_block_size, 0.0f);
-    alt_.assign(spec.max_block_size, 0.0f);
+    const std::size_t frames = std::max(spec.max_block_size, kMaxFrames);
+    work_.assign(frames, 0.0f);
+    dry_.assign(frames, 0.0f);
+    alt_.assign(frames, 0.0f);
     chain_fade_step_ = static_cast<float>(1.0 / std::max(1.0, kChainFadeMs * 0.001 * spec.sample_rate_hz));
     // Keep the current master settings across a re-prepare.
     const float master = master_gain_.target();
@@ -71,6 +73,59 @@ void Engine::prepare(const ProcessSpec& spec, std::unique_ptr<AmplifierChain> ch
 void Engine::snap_master_db(float db) noexcept { master_gain_.snap(db <= -120.0f ? 0.0f : db_to_gain(db)); }
 
 bool Engine::try_send(const Command& command) noexcept { return commands_.try_push(command); }
+
+std::size_t Engine::free_command_slots() const noexcept {
+    const std::size_t used = commands_.size_approx();
+    return used >= commands_.capacity() ? 0 : commands_.capacity() - used;
+}
+
+std::optional<EngineReport> Engine::try_pop_report() noexcept { return reports_.try_pop(); }
+
+void Engine::report(const Command& c, Outcome outcome) noexcept {
+    if (!c.is_structural()) {
+        return;
+    }
+    EngineReport r;
+    r.kind = outcome == Outcome::applied ? EngineReport::Kind::applied : EngineReport::Kind::rejected;
+    r.command = c.type;
+    r.seq = c.seq;
+    if (!reports_.try_push(r)) {
+        counters_.reports_dropped.fetch_add(1, std::memory_order_relaxed);
+    }
+}
+
+void Engine::report_chain(std::uint32_t seq) noexcept {
+    EngineReport r;
+    r.kind = EngineReport::Kind::chain;
+    r.command = Command::Type::report_chain;
+    r.seq = seq;
+    AmplifierChain& newest = next_chain_ ? *next_chain_ : *chain_;
+    r.count = static_cast<std::uint32_t>(newest.running_order(r.stages));
+    r.idle = !next_chain_ && !has_deferred_ && chain_->is_idle();
+    if (!reports_.try_push(r)) {
+        counters_.reports_dropped.fetch_add(1, std::memory_order_relaxed);
+    }
+}
+
+void Engine::follow_spec(const ProcessSpec& spec) noexcept {
+    // A chain prepared for a new rate or period: fades and ramps follow it.
+    // Only arithmetic (guarded by "engine: a swapped chain's spec becomes the
+    // engine's" in tests/core/test_engine.cpp).
+    if (spec.sample_rate_hz != spec_.sample_rate_hz) {
+        chain_fade_step_ = static_cast<float>(1.0 / std::max(1.0, kChainFadeMs * 0.001 * spec.sample_rate_hz));
+        const float master = master_gain_.target();
+        const float mute = mute_gain_.target();
+        const float wet = rig_wet_.target();
+        master_gain_.prepare(spec.sample_rate_hz, kMasterRampMs);
+        mute_gain_.prepare(spec.sample_rate_hz, kMasterRampMs);
+        rig_wet_.prepare(spec.sample_rate_hz, AmplifierChain::kRampMs);
+        master_gain_.snap(master);
+        mute_gain_.snap(mute);
+        rig_wet_.snap(wet);
+    }
+    spec_.sample_rate_hz = spec.sample_rate_hz;
+    spec_.max_block_size = std::min(spec.max_block_size, work_.size());
+}
 
 std::unique_ptr<Retirable> Engine::try_pop_retired() noexcept {
     auto r = retired_.try_pop();
@@ -114,39 +169,48 @@ void Engine::flush_retired() noexcept {
 Engine::Outcome Engine::apply(const Command& c) noexcept {
     // Structural edits go to the newest chain: the one the control side sees.
     AmplifierChain& newest = next_chain_ ? *next_chain_ : *chain_;
-    auto owning = [](Stage* s) { return std::unique_ptr<Stage>(s); };
+    auto outcome = [](AmplifierChain::Edit e) {
+        switch (e) {
+        case AmplifierChain::Edit::applied:
+            return Outcome::applied;
+        case AmplifierChain::Edit::deferred:
+            return Outcome::deferred;
+        case AmplifierChain::Edit::rejected:
+            break;
+        }
+        return Outcome::rejected;
+    };
     switch (c.type) {
     case Command::Type::set_param:
-        if (newest.try_set_param(c.stage, c.index, c.value) ||
-            chain_->try_set_param(c.stage, c.index, c.value)) {
+        if (newest.set_param(c.stage, c.index, c.value) || chain_->set_param(c.stage, c.index, c.value)) {
             return Outcome::applied;
         }
-        return Outcome::rejected;
+        return Outcome::stale;
     case Command::Type::set_bypass:
-        return newest.try_set_bypass(c.stage, c.value != 0.0f) ? Outcome::applied : Outcome::rejected;
+        return newest.set_bypass(c.stage, c.value != 0.0f) ? Outcome::applied : Outcome::stale;
     case Command::Type::insert_stage: {
-        auto fresh = owning(c.fresh);
-        if (newest.try_insert(c.index, fresh, c.value != 0.0f)) {
-            return Outcome::applied;
+        std::unique_ptr<Stage> fresh(c.fresh);
+        const Outcome o = outcome(newest.insert(fresh, c.fresh_handle, c.anchor, c.value != 0.0f));
+        if (o == Outcome::deferred) {
+            (void)fresh.release(); // still owned by the deferred command
+        } else if (o == Outcome::rejected) {
+            retire(fresh.release());
         }
-        retire(fresh.release());
-        return Outcome::rejected;
+        return o;
     }
     case Command::Type::remove_stage:
-        return newest.try_remove(c.stage) ? Outcome::applied : Outcome::rejected;
+        return outcome(newest.remove(c.stage));
     case Command::Type::move_stage:
-        return newest.try_move(c.stage, c.index) ? Outcome::applied : Outcome::rejected;
+        return outcome(newest.move(c.stage, c.anchor));
     case Command::Type::replace_stage: {
-        auto fresh = owning(c.fresh);
-        if (newest.try_replace(c.stage, fresh)) {
-            return Outcome::applied;
+        std::unique_ptr<Stage> fresh(c.fresh);
+        const Outcome o = outcome(newest.replace(c.stage, fresh, c.fresh_handle));
+        if (o == Outcome::deferred) {
+            (void)fresh.release();
+        } else if (o == Outcome::rejected) {
+            retire(fresh.release());
         }
-        if (newest.contains(c.stage)) {
-            (void)fresh.release(); // still owned by the deferred command
-            return Outcome::deferred;
-        }
-        retire(fresh.release());
-        return Outcome::rejected;
+        return o;
     }
     case Command::Type::swap_chain:
         if (next_chain_) {
@@ -154,6 +218,7 @@ Engine::Outcome Engine::apply(const Command& c) noexcept {
         }
         next_chain_.reset(c.chain);
         chain_fade_ = 0.0f;
+        follow_spec(next_chain_->spec());
         return Outcome::applied;
     case Command::Type::set_master_db: {
         const float db = std::clamp(std::isfinite(c.value) ? c.value : 0.0f, -120.0f, 24.0f);
@@ -171,6 +236,9 @@ Engine::Outcome Engine::apply(const Command& c) noexcept {
     case Command::Type::set_rig_bypass:
         rig_wet_.set_target(c.value != 0.0f ? 0.0f : 1.0f);
         return Outcome::applied;
+    case Command::Type::report_chain:
+        report_chain(c.seq);
+        return Outcome::applied;
     }
     return Outcome::rejected;
 }
@@ -186,12 +254,18 @@ void Engine::drain_commands() noexcept {
         } else {
             return;
         }
-        switch (apply(c)) {
+        const Outcome o = apply(c);
+        switch (o) {
         case Outcome::applied:
             counters_.commands_applied.fetch_add(1, std::memory_order_relaxed);
+            report(c, o);
             break;
         case Outcome::rejected:
             counters_.commands_rejected.fetch_add(1, std::memory_order_relaxed);
+            report(c, o);
+            break;
+        case Outcome::stale:
+            counters_.stale_sets.fetch_add(1, std::memory_order_relaxed);
             break;
         case Outcome::deferred:
             // Keep order: nothing behind it runs before it.
@@ -214,7 +288,12 @@ void Engine::process(std::span<const float> in, std::span<float> out_l, std::spa
     if (tap_ != nullptr) {
         tap_->write(in.first(n)); // wait-free; guarded by "engine: the input tap ..." test
     }
-    const std::size_t max = spec_.max_block_size;
+    const std::size_t max = work_.size();
+    if (max == 0) { // never prepared: silence
+        std::fill_n(out_l.begin(), n, 0.0f);
+        std::fill_n(out_r.begin(), n, 0.0f);
+        return;
+    }
     for (std::size_t done = 0; done < n; done += max) {
         const std::size_t len = std::min(max, n - done);
         process_chunk(in.subspan(done, len), out_l.subspan(done, len));

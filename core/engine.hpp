@@ -5,12 +5,14 @@
 #include "core/dsp/linear_smoother.hpp"
 #include "core/process_spec.hpp"
 #include "core/retirable.hpp"
+#include "core/rt.hpp"
 #include "core/spsc_queue.hpp"
 
 #include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -26,7 +28,9 @@ struct EngineCounters {
     std::atomic<std::uint64_t> periods{0};
     std::atomic<std::uint64_t> commands_applied{0};
     std::atomic<std::uint64_t> commands_deferred{0};
-    std::atomic<std::uint64_t> commands_rejected{0}; // target gone or chain full
+    std::atomic<std::uint64_t> commands_rejected{0}; // structural command naming a stage that is not there
+    std::atomic<std::uint64_t> stale_sets{0};        // a value for a stage that already left (harmless)
+    std::atomic<std::uint64_t> reports_dropped{0};   // report queue full
     std::atomic<std::uint64_t> nonfinite_input{0};
     std::atomic<std::uint64_t> nonfinite_stage{0};
     std::atomic<std::uint64_t> retire_overflow{0};
@@ -43,8 +47,13 @@ public:
     static constexpr std::size_t kMaxCommandsPerPeriod = 64;
     static constexpr double kChainFadeMs = 20.0; // preset switches: equal power
     static constexpr double kMasterRampMs = 20.0;
+    // Periods up to this many frames run without chunking at the engine
+    // level (the chain chunks to its own prepared size); a JACK period change
+    // is taken at once, before the re-prepared chain arrives.
+    static constexpr std::size_t kMaxFrames = 8192;
 
-    explicit Engine(std::size_t command_capacity = 512, std::size_t retire_capacity = 512);
+    explicit Engine(std::size_t command_capacity = 512, std::size_t retire_capacity = 512,
+                    std::size_t report_capacity = 64);
     ~Engine();
     Engine(const Engine&) = delete;
     Engine& operator=(const Engine&) = delete;
@@ -62,12 +71,17 @@ public:
     // Producer side (one control thread at a time). On failure the command
     // was not queued and ownership of any object in it stays with the caller.
     [[nodiscard]] bool try_send(const Command& command) noexcept;
+    // Room left in the command queue (producer side; a lower bound).
+    [[nodiscard]] std::size_t free_command_slots() const noexcept;
     // Consumer side of the retire queue (one non-RT thread).
     [[nodiscard]] std::unique_ptr<Retirable> try_pop_retired() noexcept;
+    // Consumer side of the report queue (one non-RT thread): the outcome of
+    // each structural command and the chain order on request.
+    [[nodiscard]] std::optional<EngineReport> try_pop_report() noexcept;
 
     // RT thread. All three spans have the same length; out_r may alias out_l
     // but neither may alias in.
-    void process(std::span<const float> in, std::span<float> out_l, std::span<float> out_r) noexcept;
+    void process(std::span<const float> in, std::span<float> out_l, std::span<float> out_r) noexcept RIGD_RT;
 
     [[nodiscard]] EngineCounters& counters() noexcept { return counters_; }
     // Only for tests and the offline renderer (same thread as process()).
@@ -76,15 +90,19 @@ public:
     [[nodiscard]] bool is_idle() const noexcept;
 
 private:
-    enum class Outcome { applied, deferred, rejected };
-    Outcome apply(const Command& c) noexcept;
-    void drain_commands() noexcept;
-    void process_chunk(std::span<const float> in, std::span<float> out) noexcept;
-    void retire(Retirable* object) noexcept;
-    void flush_retired() noexcept;
+    enum class Outcome { applied, deferred, rejected, stale };
+    Outcome apply(const Command& c) noexcept RIGD_RT;
+    void drain_commands() noexcept RIGD_RT;
+    void report(const Command& c, Outcome outcome) noexcept RIGD_RT;
+    void report_chain(std::uint32_t seq) noexcept RIGD_RT;
+    void follow_spec(const ProcessSpec& spec) noexcept RIGD_RT;
+    void process_chunk(std::span<const float> in, std::span<float> out) noexcept RIGD_RT;
+    void retire(Retirable* object) noexcept RIGD_RT;
+    void flush_retired() noexcept RIGD_RT;
 
     SpscQueue<Command> commands_;
     SpscQueue<Retirable*> retired_;
+    SpscQueue<EngineReport> reports_;
     std::array<Retirable*, 64> retire_backlog_{};
     std::size_t retire_backlog_count_ = 0;
     Command deferred_{};

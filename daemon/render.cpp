@@ -113,7 +113,7 @@ int render(const Options& options, const control::Config& config) {
         control::RigController rig(engine, factory, library);
         const core::ProcessSpec spec{rate, options.block, preset.oversample};
         // A preset named on the command line may use absolute file paths.
-        const auto warnings = rig.start(preset, spec, true);
+        const auto warnings = rig.start(preset, spec, {}, true);
         if (!warnings.empty()) {
             for (const auto& w : warnings) {
                 spdlog::error("{}: {}", options.preset, w);

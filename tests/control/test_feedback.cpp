@@ -17,11 +17,11 @@ struct Fixture {
     Library library{"/nonexistent/presets", "/nonexistent/models", "/nonexistent/irs"};
     rigd::core::Engine engine{64, 64};
     RigController rig{engine, factory, library};
-    PresetManager presets{rig, library, factory};
-    AddressSpace space{rig, presets, library, {}};
+    PresetManager presets{rig, library, factory, Executors::inline_for_testing()};
     std::vector<std::pair<std::string, OscMessage>> sent;
-    Feedback feedback{space, rig, &engine.counters(),
+    Feedback feedback{rig, &engine.counters(),
                       [this](const std::string& url, const OscMessage& m) { sent.emplace_back(url, m); }};
+    AddressSpace space{rig, presets, library, &feedback, {}};
 
     Fixture() {
         factory.add("level", [] { return std::make_unique<rigd::core::stages::LevelStage>(); });
@@ -30,6 +30,7 @@ struct Fixture {
         p.stages.push_back({.id = "vol", .type = "level", .bypass = false, .params = {}, .texts = {}});
         (void)rig.start(p, {48000.0, 64, 1});
         rig.set_listener(&feedback);
+        feedback.set_space(&space);
     }
     std::vector<float> values_at(const std::string& url, const std::string& path) const {
         std::vector<float> out;

@@ -6,6 +6,10 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
 
 using rigd::control::ControlError;
 using rigd::control::Library;
@@ -72,33 +76,39 @@ TEST_CASE("controller: refused requests send nothing to the audio thread") {
     CHECK(f.rig.param("a", "gain_db") == doctest::Approx(-6.0f));
 }
 
-TEST_CASE("controller: a full command queue is reported, never dropped silently") {
-    Fixture f; // queue of 8
-    int sent = 0;
-    bool refused = false;
-    for (int i = 0; i < 20 && !refused; ++i) {
-        try {
-            f.rig.set_param("a", "gain_db", static_cast<float>(-i));
-            ++sent;
-        } catch (const ControlError& e) {
-            refused = std::string(e.what()).find("command queue full") != std::string::npos;
+TEST_CASE("controller: a burst of sets never fills the queue and the last value lands") {
+    Fixture f; // command queue of 8
+    for (int i = 0; i < 2000; ++i) {
+        CHECK_NOTHROW(f.rig.set_param("a", "gain_db", static_cast<float>(-(i % 50))));
+        CHECK_NOTHROW(f.rig.set_master_db(static_cast<float>(-(i % 40))));
+        if (i % 100 == 0) {
+            f.rig.pump();
+            f.run(1);
         }
     }
-    CHECK(refused);
-    CHECK(sent == 8);
-    // The mirror holds what was last accepted, which is what the engine gets.
-    CHECK(f.rig.param("a", "gain_db") == doctest::Approx(-7.0f));
-    f.run(1);
-    f.rig.set_param("a", "gain_db", -1.0f); // room again after a period
+    f.rig.set_param("a", "gain_db", -12.0f);
+    f.rig.set_master_db(-1.0f);
+    for (int i = 0; i < 10; ++i) {
+        f.rig.pump();
+        f.run(1);
+    }
+    CHECK_FALSE(f.rig.has_pending_work());
+    CHECK(f.rig.stats().sets_coalesced > 0);
+    CHECK(f.engine.counters().commands_rejected.load() == 0);
+    f.run(40);
+    // a: -12 dB, b: 0 dB, master -1 dB.
+    CHECK(f.out_l[10] == doctest::Approx(0.5f * std::pow(10.0f, -13.0f / 20.0f)).epsilon(1e-4));
 }
 
 TEST_CASE("controller: loading a preset swaps chains and old ones are deleted off the RT thread") {
     Fixture f;
-    (void)f.rig.load_preset(two_levels(-20.0f, 0.0f));
+    f.rig.load_preset(two_levels(-20.0f, 0.0f), "two", {});
     CHECK(f.rig.param("a", "gain_db") == doctest::Approx(-20.0f));
+    CHECK(f.rig.preset_file() == "two");
     f.run(40); // past the chain crossfade
     CHECK(f.out_l[10] == doctest::Approx(0.05f).epsilon(1e-3));
-    CHECK(f.rig.collect_retired() == 1);
+    f.rig.pump();
+    CHECK_FALSE(f.engine.try_pop_retired()); // the old chain went to the worker to be deleted
     const auto snap = f.rig.snapshot();
     REQUIRE(snap.stages.size() == 2);
     CHECK(snap.stages[0].params[0].second == doctest::Approx(-20.0f));
@@ -149,7 +159,7 @@ TEST_CASE("controller: switching between real presets is click-free (no step bey
     std::size_t n = 0;
     for (int period = 0; period < 600; ++period) {
         if (period == 250) {
-            (void)rig.load_preset(clean);
+            rig.load_preset(clean, "clean", {});
         }
         for (auto& s : in) {
             s = static_cast<float>(0.4 * std::sin(2.0 * M_PI * 110.0 * static_cast<double>(n++) / 48000.0));
@@ -169,5 +179,159 @@ TEST_CASE("controller: switching between real presets is click-free (no step bey
     const double across = max_step(250 * 128 - 1000, 400 * 128);
     INFO("steady before " << before << ", after " << after << ", across " << across);
     CHECK(across <= std::max(before, after) * 1.05);
-    CHECK(rig.collect_retired() == 1);
+    rig.pump();
+    CHECK_FALSE(engine.try_pop_retired());
+}
+
+namespace {
+
+// The order the audio thread runs, asked over the report queue.
+std::vector<std::string> audio_order(Fixture& f, bool& idle) {
+    std::optional<std::vector<std::string>> ids;
+    f.rig.query_audio_chain([&](std::vector<std::string> got, bool is_idle) {
+        ids = std::move(got);
+        idle = is_idle;
+    });
+    for (int i = 0; i < 5000 && !ids; ++i) {
+        f.rig.pump();
+        f.run(1);
+        f.rig.pump();
+    }
+    INFO("applied " << f.engine.counters().commands_applied.load() << " deferred "
+                    << f.engine.counters().commands_deferred.load() << " rejected "
+                    << f.engine.counters().commands_rejected.load() << " reports dropped "
+                    << f.engine.counters().reports_dropped.load() << " pending " << f.rig.has_pending_work() << " chain " << f.engine.chain_for_testing()->size() << "/"
+                    << f.engine.chain_for_testing()->visible_size() << " model " << f.rig.stages().size()
+                    << " idle " << f.engine.chain_for_testing()->is_idle());
+    REQUIRE(ids.has_value());
+    return *ids;
+}
+
+std::vector<std::string> settle_and_read_order(Fixture& f) {
+    bool idle = false;
+    std::vector<std::string> order;
+    for (int i = 0; i < 50 && !idle; ++i) {
+        for (int k = 0; k < 5; ++k) {
+            f.rig.pump();
+            f.run(1);
+        }
+        order = audio_order(f, idle);
+    }
+    CHECK(idle);
+    return order;
+}
+
+} // namespace
+
+TEST_CASE("controller: remove the first stage and add one, a thousand times, at 20 and 64 stages") {
+    // Regression: the audio thread refused inserts into slots still ramping
+    // out while the controller kept the new stage: it was then freed and used.
+    for (const std::size_t size : {20u, 64u}) {
+        Fixture f;
+        for (std::size_t i = 2; i < size; ++i) {
+            f.rig.add_stage("level", "s" + std::to_string(i), std::nullopt);
+        }
+        f.rig.pump();
+        f.run(2);
+        int next = 1000;
+        for (int i = 0; i < 1000; ++i) {
+            const std::string first = f.rig.stage_ids().front();
+            f.rig.remove_stage(first);
+            f.rig.add_stage("level", "n" + std::to_string(next++), std::nullopt);
+            f.rig.set_param(f.rig.stage_ids().back(), "gain_db", -1.0f);
+            f.rig.pump();
+            if (i % 3 == 0) {
+                f.run(1);
+            }
+        }
+        const auto order = settle_and_read_order(f);
+        CHECK(order == f.rig.stage_ids());
+        CHECK(f.engine.counters().commands_rejected.load() == 0);
+        CHECK(f.rig.stats().rejected_by_audio == 0);
+        CHECK(f.rig.stages().size() == size);
+    }
+}
+
+TEST_CASE("controller: quick moves leave the audio in the order the model reports") {
+    Fixture f;
+    for (int i = 0; i < 10; ++i) {
+        f.rig.add_stage("level", "m" + std::to_string(i), std::nullopt);
+    }
+    std::uint32_t seed = 7;
+    for (int i = 0; i < 300; ++i) {
+        seed = seed * 1664525u + 1013904223u;
+        const auto ids = f.rig.stage_ids();
+        f.rig.move_stage(ids[(seed >> 8) % ids.size()], (seed >> 16) % ids.size());
+        f.rig.pump();
+        if (seed % 4 == 0) {
+            f.run(1);
+        }
+    }
+    CHECK(settle_and_read_order(f) == f.rig.stage_ids());
+    CHECK(f.engine.counters().commands_rejected.load() == 0);
+}
+
+TEST_CASE("controller: a save issued after a load waits for it; the loaded preset is current") {
+    Fixture f;
+    // Builds that complete later: jobs wait here until released.
+    std::vector<std::function<void()>> jobs;
+    Engine engine{64, 64};
+    rigd::core::StageFactory factory;
+    factory.add("level", [] { return std::make_unique<rigd::core::stages::LevelStage>(); });
+    Library library{"/nonexistent/presets", "/nonexistent/models", "/nonexistent/irs"};
+    RigController rig{engine, factory, library,
+                      rigd::control::Executors{[&](std::function<void()> j) { jobs.push_back(std::move(j)); },
+                                               [](std::function<void()> p) { p(); }}};
+    (void)rig.start(two_levels(0.0f, 0.0f), kSpec, "first");
+    Preset second = two_levels(-3.0f, -3.0f);
+    second.name = "Second";
+    rig.load_preset(second, "second", {});
+    CHECK(rig.preset_file() == "first"); // still playing the first
+    REQUIRE(rig.pending_preset_file().has_value());
+    CHECK(*rig.pending_preset_file() == "second");
+    std::string saved_file;
+    std::string saved_name;
+    rig.when_settled([&] {
+        saved_file = rig.preset_file();
+        saved_name = rig.snapshot().name;
+    });
+    CHECK(saved_file.empty()); // not yet: the load is pending
+    while (!jobs.empty()) {
+        auto j = std::move(jobs.front());
+        jobs.erase(jobs.begin());
+        j();
+    }
+    CHECK(saved_file == "second");
+    CHECK(saved_name == "Second");
+    CHECK(rig.preset_file() == "second");
+}
+
+TEST_CASE("controller: a stage edited while its new file builds gets the edit") {
+    std::vector<std::function<void()>> jobs;
+    Engine engine{64, 64};
+    rigd::core::StageFactory factory;
+    factory.add("level", [] { return std::make_unique<rigd::core::stages::LevelStage>(); });
+    Library library{"/nonexistent/presets", "/nonexistent/models", "/nonexistent/irs"};
+    RigController rig{engine, factory, library,
+                      rigd::control::Executors{[&](std::function<void()> j) { jobs.push_back(std::move(j)); },
+                                               [](std::function<void()> p) { p(); }}};
+    (void)rig.start(two_levels(0.0f, 0.0f), kSpec);
+    rig.add_stage("level", "late", 0);
+    rig.set_param("late", "gain_db", -9.0f); // before its build is done
+    rig.set_bypass("late", true);
+    REQUIRE(jobs.size() == 1);
+    jobs.front()();
+    jobs.clear();
+    std::vector<float> in(64, 0.5f);
+    std::vector<float> l(64);
+    std::vector<float> r(64);
+    for (int i = 0; i < 20; ++i) {
+        rig.pump();
+        engine.process(in, l, r);
+    }
+    const auto* chain = engine.chain_for_testing();
+    REQUIRE(chain->size() == 3);
+    CHECK(chain->stage_at(0)->param(0) == doctest::Approx(-9.0f));
+    CHECK(chain->bypassed_at(0));
+    CHECK(engine.counters().commands_rejected.load() == 0);
 }

@@ -59,7 +59,8 @@ TEST_CASE("changing the IR: the engine crossfades to a prepared cab stage withou
     auto expected_new = cab_with("cab_1x12.wav");
     Command c;
     c.type = Command::Type::replace_stage;
-    c.stage = const_cast<CabStage*>(old_stage);
+    c.stage = rigd::core::StageHandle{1}; // append() names the first stage 1
+    c.fresh_handle = rigd::core::StageHandle{2};
     c.fresh = fresh.release();
     REQUIRE(engine.try_send(c));
     const std::size_t swap_at = i;

@@ -7,12 +7,15 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <array>
 #include <memory>
 #include <vector>
 
 using rigd::core::AmplifierChain;
 using rigd::core::ProcessSpec;
 using rigd::core::Stage;
+using rigd::core::StageHandle;
+using Edit = rigd::core::AmplifierChain::Edit;
 using rigd::core::stages::LevelStage;
 using rigd::test::DriveLowpassStage;
 using rigd::test::ScopedAllocationCounter;
@@ -46,8 +49,8 @@ std::unique_ptr<AmplifierChain> make_chain(std::size_t max_block, Stage** drive_
     if (level_out != nullptr) {
         *level_out = level.get();
     }
-    chain->append(std::move(drive));
-    chain->append(std::move(level));
+    chain->append(std::move(drive), false, StageHandle{1});
+    chain->append(std::move(level), false, StageHandle{2});
     return chain;
 }
 
@@ -106,16 +109,16 @@ TEST_CASE("chain: block path equals per-sample path while ramps run") {
         std::vector<float> y = x;
         for (std::size_t i = 0; i < y.size(); i += block) {
             if (i == 960) {
-                CHECK(chain->try_set_bypass(drive, true));
+                CHECK(chain->set_bypass(StageHandle{1}, true));
             }
             if (i == 2880) {
-                CHECK(chain->try_set_bypass(drive, false));
+                CHECK(chain->set_bypass(StageHandle{1}, false));
             }
             if (i == 4032) {
                 std::unique_ptr<Stage> fresh = std::make_unique<DriveLowpassStage>();
                 fresh->set_param(0, 9.0f);
                 fresh->prepare(ProcessSpec{kRate, 4096, 1});
-                CHECK(chain->try_replace(drive, fresh));
+                CHECK(chain->replace(StageHandle{1}, fresh, StageHandle{3}) == Edit::applied);
             }
             const std::size_t n = std::min(block, y.size() - i);
             if (block == 1) {
@@ -143,7 +146,7 @@ TEST_CASE("chain: bypass ramps instead of stepping") {
     std::vector<float> y = x;
     chain->process_block(std::span<float>(y.data(), 1200));
     const double steady = max_step(y, 0, 1200);
-    REQUIRE(chain->try_set_bypass(drive, true));
+    REQUIRE(chain->set_bypass(StageHandle{1}, true));
     for (std::size_t i = 1200; i < y.size(); i += 128) {
         chain->process_block(std::span<float>(y.data() + i, std::min<std::size_t>(128, y.size() - i)));
     }
@@ -177,22 +180,23 @@ TEST_CASE("chain: insert, move, remove and replace land where asked and never al
     std::vector<Stage*> retired;
     {
         ScopedAllocationCounter counter;
-        REQUIRE(chain->try_insert(0, extra));
+        REQUIRE(chain->insert(extra, StageHandle{10}, StageHandle{1}) == Edit::applied); // before drive
         CHECK(extra == nullptr);
         run_ms(15);
         CHECK(chain->stage_at(0) == extra_ptr);
-        REQUIRE(chain->try_move(extra_ptr, 2));
+        REQUIRE(chain->move(StageHandle{10}, rigd::core::kNoStage) == Edit::applied); // to the end
         run_ms(15);
         CHECK(chain->stage_at(2) == extra_ptr);
         CHECK(chain->stage_at(0) == drive);
-        REQUIRE(chain->try_replace(drive, fresh));
+        REQUIRE(chain->replace(StageHandle{1}, fresh, StageHandle{11}) == Edit::applied);
         run_ms(15);
         CHECK(chain->stage_at(0) == fresh_ptr);
-        REQUIRE(chain->try_remove(level));
+        CHECK(chain->handle_at(0) == StageHandle{11});
+        REQUIRE(chain->remove(StageHandle{2}) == Edit::applied);
         run_ms(15);
         CHECK(chain->size() == 2);
-        REQUIRE(chain->try_set_bypass(fresh_ptr, true));
-        REQUIRE(chain->try_set_param(extra_ptr, 0, -3.0f));
+        REQUIRE(chain->set_bypass(StageHandle{11}, true));
+        REQUIRE(chain->set_param(StageHandle{10}, 0, -3.0f));
         run_ms(15);
         CHECK(extra_ptr->param(0) == doctest::Approx(-3.0f));
         CHECK(counter.total() == 0);
@@ -207,7 +211,7 @@ TEST_CASE("chain: insert, move, remove and replace land where asked and never al
     }
 }
 
-TEST_CASE("chain: refuses edits it cannot make, keeping ownership with the caller") {
+TEST_CASE("chain: refuses edits naming what is not there, defers what it cannot do yet, keeps ownership") {
     const ProcessSpec spec{kRate, 64, 1};
     AmplifierChain chain;
     chain.prepare(spec);
@@ -217,21 +221,145 @@ TEST_CASE("chain: refuses edits it cannot make, keeping ownership with the calle
         chain.append(std::move(s));
     }
     std::unique_ptr<Stage> one_more = std::make_unique<LevelStage>();
-    CHECK_FALSE(chain.try_insert(0, one_more));
+    // 64 visible stages: the 65th is refused (the control side never sends it).
+    CHECK(chain.insert(one_more, StageHandle{100}, rigd::core::kNoStage) == Edit::rejected);
     CHECK(one_more != nullptr);
-    LevelStage stranger;
-    CHECK_FALSE(chain.try_remove(&stranger));
-    CHECK_FALSE(chain.try_set_bypass(&stranger, true));
-    CHECK_FALSE(chain.try_set_param(&stranger, 0, 1.0f));
-    CHECK_FALSE(chain.try_replace(&stranger, one_more));
+    const StageHandle stranger{999};
+    CHECK(chain.remove(stranger) == Edit::rejected);
+    CHECK_FALSE(chain.set_bypass(stranger, true));
+    CHECK_FALSE(chain.set_param(stranger, 0, 1.0f));
+    CHECK(chain.replace(stranger, one_more, StageHandle{101}) == Edit::rejected);
+    CHECK(chain.move(StageHandle{1}, stranger) == Edit::rejected);
     CHECK(one_more != nullptr);
-    // A second replace while the first still fades is refused (the engine defers it).
+    // Removing one frees a visible place at once, while its slot ramps out.
+    std::vector<float> block(64, 0.1f);
+    chain.process_block(block);
+    REQUIRE(chain.remove(StageHandle{5}) == Edit::applied);
+    CHECK(chain.insert(one_more, StageHandle{100}, StageHandle{6}) == Edit::applied);
+    CHECK(one_more == nullptr);
+    // With every slot busy (64 visible, 64 ramping out) an insert waits.
+    for (std::uint64_t h = 1; h <= 64; ++h) {
+        if (h != 5) {
+            REQUIRE(chain.remove(StageHandle{h}) == Edit::applied);
+        }
+    }
+    REQUIRE(chain.remove(StageHandle{100}) == Edit::applied);
+    for (std::uint64_t h = 300; h < 363; ++h) { // 65 ramping out + 63 = every slot
+        std::unique_ptr<Stage> s = std::make_unique<LevelStage>();
+        s->prepare(spec);
+        REQUIRE(chain.insert(s, StageHandle{h}, rigd::core::kNoStage) == Edit::applied);
+    }
+    one_more = std::make_unique<LevelStage>();
+    REQUIRE(chain.remove(StageHandle{300}) == Edit::applied);
+    CHECK(chain.insert(one_more, StageHandle{400}, rigd::core::kNoStage) == Edit::deferred);
+    CHECK(one_more != nullptr);
+    for (int i = 0; i < 10; ++i) {
+        chain.process_block(block);
+    }
+    CHECK(chain.insert(one_more, StageHandle{400}, rigd::core::kNoStage) == Edit::applied);
+    while (Stage* s = chain.pop_retired()) {
+        delete s;
+    }
+    // A second replace while the first still fades waits (the engine defers it).
     std::unique_ptr<Stage> a = std::make_unique<LevelStage>();
     std::unique_ptr<Stage> b = std::make_unique<LevelStage>();
-    Stage* first = chain.stage_at(0);
-    CHECK(chain.try_replace(first, a));
-    CHECK_FALSE(chain.try_replace(first, b));
+    CHECK(chain.replace(StageHandle{301}, a, StageHandle{200}) == Edit::applied);
+    CHECK(chain.replace(StageHandle{200}, b, StageHandle{201}) == Edit::deferred);
     CHECK(b != nullptr);
+    while (Stage* s = chain.pop_retired()) {
+        delete s;
+    }
+}
+
+TEST_CASE("chain: a handle is never confused with a later stage") {
+    // Raw pointers as identities failed here: a freed stage's address came
+    // back for a new stage and a stale command hit it.
+    const ProcessSpec spec{kRate, 64, 1};
+    AmplifierChain chain;
+    chain.prepare(spec);
+    auto first = std::make_unique<LevelStage>();
+    first->prepare(spec);
+    chain.append(std::move(first), false, StageHandle{1});
+    std::vector<float> block(64, 0.1f);
+    REQUIRE(chain.remove(StageHandle{1}) == Edit::applied);
+    CHECK_FALSE(chain.set_param(StageHandle{1}, 0, 6.0f)); // on its way out: not addressable
+    for (int i = 0; i < 10; ++i) {
+        chain.process_block(block);
+    }
+    while (Stage* s = chain.pop_retired()) {
+        delete s;
+    }
+    std::unique_ptr<Stage> second = std::make_unique<LevelStage>();
+    second->prepare(spec);
+    REQUIRE(chain.insert(second, StageHandle{2}, rigd::core::kNoStage) == Edit::applied);
+    CHECK_FALSE(chain.set_param(StageHandle{1}, 0, 6.0f));
+    CHECK(chain.find_stage(StageHandle{2})->param(0) == doctest::Approx(0.0f));
+}
+
+TEST_CASE("chain: quick moves and inserts end in the order they were sent") {
+    // The order of visible stages follows each edit at once; the audio
+    // reaches the same order once the ramps end, whatever overlapped.
+    const ProcessSpec spec{kRate, 64, 1};
+    std::uint32_t seed = 12345;
+    auto next = [&seed](std::uint32_t n) {
+        seed = seed * 1664525u + 1013904223u;
+        return (seed >> 8) % n;
+    };
+    for (int trial = 0; trial < 40; ++trial) {
+        AmplifierChain chain;
+        chain.prepare(spec);
+        std::vector<StageHandle> model;
+        for (std::uint64_t h = 1; h <= 8; ++h) {
+            auto s = std::make_unique<LevelStage>();
+            s->prepare(spec);
+            chain.append(std::move(s), h % 3 == 0, StageHandle{h}); // some bypassed (moved at once)
+            model.push_back(StageHandle{h});
+        }
+        std::uint64_t fresh_handle = 100;
+        std::vector<float> block(64, 0.1f);
+        for (int edit = 0; edit < 30; ++edit) {
+            const auto anchor_after = [&](std::size_t k) {
+                return k + 1 < model.size() ? model[k + 1] : rigd::core::kNoStage;
+            };
+            const auto op = next(4);
+            if (op <= 1 && model.size() > 1) { // move
+                const std::size_t from = next(static_cast<std::uint32_t>(model.size()));
+                const std::size_t to = next(static_cast<std::uint32_t>(model.size()));
+                const StageHandle h = model[from];
+                model.erase(model.begin() + static_cast<std::ptrdiff_t>(from));
+                model.insert(model.begin() + static_cast<std::ptrdiff_t>(to), h);
+                REQUIRE(chain.move(h, anchor_after(to)) == Edit::applied);
+            } else if (op == 2 && model.size() < 20) { // insert
+                const std::size_t at = next(static_cast<std::uint32_t>(model.size() + 1));
+                std::unique_ptr<Stage> s = std::make_unique<LevelStage>();
+                s->prepare(spec);
+                const StageHandle h{fresh_handle++};
+                model.insert(model.begin() + static_cast<std::ptrdiff_t>(at), h);
+                REQUIRE(chain.insert(s, h, anchor_after(at)) == Edit::applied);
+            } else if (model.size() > 2) { // remove
+                const std::size_t at = next(static_cast<std::uint32_t>(model.size()));
+                REQUIRE(chain.remove(model[at]) == Edit::applied);
+                model.erase(model.begin() + static_cast<std::ptrdiff_t>(at));
+            }
+            if (next(3) == 0) {
+                chain.process_block(block); // some edits overlap ramps, some do not
+            }
+        }
+        for (int i = 0; i < 40; ++i) {
+            chain.process_block(block);
+        }
+        CHECK(chain.is_idle());
+        std::array<StageHandle, AmplifierChain::kCapacity> order{};
+        const std::size_t n = chain.running_order(order);
+        REQUIRE(n == model.size());
+        for (std::size_t i = 0; i < n; ++i) {
+            INFO("trial " << trial << " position " << i);
+            CHECK(order[i].value == model[i].value);
+        }
+        while (Stage* s = chain.pop_retired()) {
+            delete s;
+        }
+    }
 }
 
 TEST_CASE("chain: a stage producing NaN is reset and the block is silenced, later blocks recover") {

@@ -25,7 +25,7 @@ constexpr ProcessSpec kSpec{48000.0, 128, 1};
 
 struct Rig {
     Engine engine;
-    Stage* level = nullptr;
+    rigd::core::StageHandle level{1};
     std::vector<float> in = std::vector<float>(128, 0.5f);
     std::vector<float> left = std::vector<float>(128);
     std::vector<float> right = std::vector<float>(128);
@@ -36,8 +36,7 @@ struct Rig {
         auto s = std::make_unique<LevelStage>();
         s->set_param(0, level_db);
         s->prepare(kSpec);
-        level = s.get();
-        chain->append(std::move(s));
+        chain->append(std::move(s), false, level);
         engine.prepare(kSpec, std::move(chain));
     }
     void periods(int n) {
@@ -98,10 +97,10 @@ TEST_CASE("engine: applying every command type allocates nothing and retires off
         {.type = Command::Type::set_param, .stage = rig.level, .index = 0, .value = -2.0f},
         {.type = Command::Type::set_bypass, .stage = rig.level, .value = 1.0f},
         {.type = Command::Type::set_bypass, .stage = rig.level, .value = 0.0f},
-        {.type = Command::Type::insert_stage, .fresh = extra, .index = 0},
-        {.type = Command::Type::move_stage, .stage = extra, .index = 1},
-        {.type = Command::Type::replace_stage, .stage = rig.level, .fresh = fresh},
-        {.type = Command::Type::remove_stage, .stage = extra},
+        {.type = Command::Type::insert_stage, .fresh_handle = {7}, .anchor = rig.level, .fresh = extra},
+        {.type = Command::Type::move_stage, .stage = {7}, .anchor = {}},
+        {.type = Command::Type::replace_stage, .stage = rig.level, .fresh_handle = {8}, .fresh = fresh},
+        {.type = Command::Type::remove_stage, .stage = {7}},
         {.type = Command::Type::set_master_db, .value = -3.0f},
         {.type = Command::Type::set_mute, .value = 1.0f},
         {.type = Command::Type::set_rig_bypass, .value = 1.0f},
@@ -164,20 +163,104 @@ TEST_CASE("engine: non-finite input is zeroed and counted") {
 
 TEST_CASE("engine: a rejected insert hands the stage back for retirement, never leaks it") {
     Rig rig;
-    // Fill the chain to capacity, then one more.
-    for (std::size_t i = 1; i < AmplifierChain::kCapacity; ++i) {
-        REQUIRE(rig.engine.try_send(
-            Command{.type = Command::Type::insert_stage, .fresh = rig.prepared_level(0.0f).release()}));
-    }
-    REQUIRE(rig.engine.try_send(
-        Command{.type = Command::Type::insert_stage, .fresh = rig.prepared_level(0.0f).release()}));
+    // An insert before a stage that is not there is refused and reported.
+    REQUIRE(rig.engine.try_send(Command{.type = Command::Type::insert_stage,
+                                       .fresh_handle = {5},
+                                       .anchor = {404},
+                                       .fresh = rig.prepared_level(0.0f).release(),
+                                       .seq = 9}));
     rig.periods(2);
     CHECK(rig.engine.counters().commands_rejected.load() == 1);
+    const auto report = rig.engine.try_pop_report();
+    REQUIRE(report.has_value());
+    CHECK(report->kind == rigd::core::EngineReport::Kind::rejected);
+    CHECK(report->seq == 9);
     int retired = 0;
     while (auto r = rig.engine.try_pop_retired()) {
         ++retired;
     }
     CHECK(retired == 1);
+}
+
+TEST_CASE("engine: remove and insert at 64 stages land in order, nothing refused") {
+    Rig rig;
+    for (std::uint64_t h = 2; h <= AmplifierChain::kCapacity; ++h) {
+        REQUIRE(rig.engine.try_send(Command{.type = Command::Type::insert_stage,
+                                           .fresh_handle = {h},
+                                           .fresh = rig.prepared_level(0.0f).release()}));
+        if (h % 32 == 0) {
+            rig.periods(1);
+        }
+    }
+    rig.periods(2);
+    // Remove one and insert another at once: the slot is still ramping out.
+    REQUIRE(rig.engine.try_send(Command{.type = Command::Type::remove_stage, .stage = {3}, .seq = 1}));
+    REQUIRE(rig.engine.try_send(Command{.type = Command::Type::insert_stage,
+                                       .fresh_handle = {100},
+                                       .fresh = rig.prepared_level(-6.0f).release(),
+                                       .seq = 2}));
+    REQUIRE(rig.engine.try_send(Command{.type = Command::Type::set_param, .stage = {100}, .index = 0, .value = -3.0f}));
+    ScopedAllocationCounter counter;
+    rig.periods(10);
+    CHECK(counter.total() == 0);
+    CHECK(rig.engine.counters().commands_rejected.load() == 0);
+    CHECK(rig.engine.chain_for_testing()->find_stage({100})->param(0) == doctest::Approx(-3.0f));
+    int applied = 0;
+    while (auto r = rig.engine.try_pop_report()) {
+        applied += r->kind == rigd::core::EngineReport::Kind::applied ? 1 : 0;
+    }
+    CHECK(applied >= 2);
+    while (auto r = rig.engine.try_pop_retired()) {
+    }
+}
+
+TEST_CASE("engine: a swapped chain's spec becomes the engine's") {
+    Rig rig(0.0f);
+    auto chain = std::make_unique<AmplifierChain>();
+    const ProcessSpec bigger{96000.0, 512, 1};
+    chain->prepare(bigger);
+    chain->append(rig.prepared_level(0.0f));
+    std::vector<float> in(512, 0.25f);
+    std::vector<float> l(512);
+    std::vector<float> r(512);
+    rig.engine.process(in, l, r); // a longer period than prepared, before the new chain comes
+    CHECK(l[511] == doctest::Approx(0.25f));
+    REQUIRE(rig.engine.try_send(Command{.type = Command::Type::swap_chain, .chain = chain.release()}));
+    ScopedAllocationCounter counter;
+    rig.engine.process(in, l, r);
+    CHECK(counter.total() == 0);
+    CHECK(rig.engine.spec().sample_rate_hz == 96000.0);
+    CHECK(rig.engine.spec().max_block_size == 512);
+    for (int i = 0; i < 10; ++i) {
+        rig.engine.process(in, l, r);
+    }
+    CHECK(l[300] == doctest::Approx(0.25f));
+    while (auto x = rig.engine.try_pop_retired()) {
+    }
+}
+
+TEST_CASE("engine: the audio thread reports the order it runs") {
+    Rig rig;
+    REQUIRE(rig.engine.try_send(Command{.type = Command::Type::insert_stage,
+                                       .fresh_handle = {2},
+                                       .anchor = rig.level,
+                                       .fresh = rig.prepared_level(0.0f).release()}));
+    REQUIRE(rig.engine.try_send(Command{.type = Command::Type::report_chain, .seq = 77}));
+    ScopedAllocationCounter counter;
+    rig.periods(1);
+    CHECK(counter.total() == 0);
+    std::optional<rigd::core::EngineReport> chain;
+    while (auto r = rig.engine.try_pop_report()) {
+        if (r->kind == rigd::core::EngineReport::Kind::chain) {
+            chain = r;
+        }
+    }
+    REQUIRE(chain.has_value());
+    CHECK(chain->seq == 77);
+    REQUIRE(chain->count == 2);
+    CHECK(chain->stages[0].value == 2);
+    CHECK(chain->stages[1].value == 1);
+    CHECK_FALSE(chain->idle); // the new stage is still ramping in
 }
 
 TEST_CASE("engine: periods longer than the prepared block are processed whole") {

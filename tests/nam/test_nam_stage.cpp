@@ -307,7 +307,8 @@ TEST_CASE("changing the model: a prewarmed stage is crossfaded in by the engine,
     auto expected_new = stage_with("reference_standard.nam");
     Command c;
     c.type = Command::Type::replace_stage;
-    c.stage = old_stage;
+    c.stage = rigd::core::StageHandle{1}; // append() names the first stage 1
+    c.fresh_handle = rigd::core::StageHandle{2};
     c.fresh = fresh.release();
     REQUIRE(engine.try_send(c));
     const std::size_t swap_at = i;
