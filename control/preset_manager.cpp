@@ -66,6 +66,7 @@ void PresetManager::request_load(const std::string& name, ErrorSink on_error) {
                 if (on_error) {
                     on_error(error);
                 }
+                release_saves();
                 return;
             }
             rig_.load_preset(
@@ -91,8 +92,17 @@ void PresetManager::request_load(const std::string& name, ErrorSink on_error) {
                         loaded_hook_(name, warnings);
                     }
                 });
+            release_saves(); // the rig now knows the load: they wait for it there
         });
     });
+}
+
+void PresetManager::release_saves() {
+    auto waiting = std::move(saves_waiting_);
+    saves_waiting_.clear();
+    for (auto& s : waiting) {
+        rig_.when_settled(std::move(s));
+    }
 }
 
 void PresetManager::request_load_index(int index, ErrorSink on_error) {
@@ -126,7 +136,7 @@ void PresetManager::save(const std::optional<std::string>& name, bool overwrite,
         throw ControlError("this rig has no preset file yet: give a name (/rig/preset/save s:name)");
     }
     // After pending loads: the save is of what the newest load produced.
-    rig_.when_settled([this, name, overwrite, done = std::move(done)] {
+    auto run = [this, name, overwrite, done = std::move(done)] {
         auto fail = [&done](const std::string& why) {
             if (done) {
                 done(why);
@@ -172,7 +182,12 @@ void PresetManager::save(const std::optional<std::string>& name, bool overwrite,
                 }
             });
         });
-    });
+    };
+    if (newest_) {
+        saves_waiting_.push_back(std::move(run)); // its file is still being read
+    } else {
+        rig_.when_settled(std::move(run));
+    }
 }
 
 void PresetManager::remove(const std::string& name, ErrorSink on_error) {

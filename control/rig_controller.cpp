@@ -136,6 +136,7 @@ RigController::StageView RigController::prototype(const core::StageConfig& confi
             }
         }
         v.texts.emplace_back(std::string(t.name), value);
+        v.texts_playing.push_back(value);
     }
     return v;
 }
@@ -180,6 +181,7 @@ std::vector<std::string> RigController::start(const core::Preset& preset, const 
                 }
             }
             v.texts.emplace_back(std::string(t.name), value);
+            v.texts_playing.push_back(value);
         }
         v.handle = handles[i];
         v.live = true;
@@ -422,9 +424,12 @@ void RigController::build_stage_async(const StageView& e, std::optional<std::pai
     if (stage_builds_.size() >= kMaxPendingBuilds) {
         throw ControlError("too many stage builds pending (" + std::to_string(kMaxPendingBuilds) + "); try again");
     }
-    supersede_stage_builds(e.id);
+    if (!text) {
+        supersede_stage_builds(e.id); // a new type or a new stage: older builds are moot
+    } // file changes apply in order: a failing newer file leaves the older one playing
     const std::uint64_t number = ++builds_;
-    stage_builds_[number] = StageBuild{e.id, next_handle(), text, std::move(previous), std::move(on_error)};
+    stage_builds_[number] =
+        StageBuild{e.id, next_handle(), text, std::move(previous), std::move(on_error)};
     core::StageConfig config = config_of(e);
     config.texts.clear();
     std::vector<std::pair<std::size_t, std::string>> texts;
@@ -490,6 +495,17 @@ void RigController::stage_built(std::uint64_t number, std::unique_ptr<core::Stag
     }
     StageView& e = *e_it;
     if (!error.empty() || !stage) {
+        const bool newer_file_pending =
+            b.text && std::any_of(stage_builds_.begin(), stage_builds_.end(), [&](const auto& other) {
+                return other.second.id == b.id && other.second.text && other.second.text->first == b.text->first;
+            });
+        if (b.text && !newer_file_pending) {
+            const std::size_t t = b.text->first;
+            e.texts[t].second = e.texts_playing[t]; // the old file keeps playing
+            if (listener_ != nullptr) {
+                listener_->text_changed(e.id, e.texts[t].first, e.texts[t].second);
+            }
+        }
         if (b.previous) {
             const bool live = e.live;
             const core::StageHandle h = e.handle;
@@ -511,11 +527,7 @@ void RigController::stage_built(std::uint64_t number, std::unique_ptr<core::Stag
     apply_values(*stage, e);
     const std::size_t index = static_cast<std::size_t>(e_it - entries_.begin());
     if (b.text) {
-        e.texts[b.text->first].second = b.text->second;
-        edited();
-        if (listener_ != nullptr) {
-            listener_->text_changed(e.id, e.texts[b.text->first].first, b.text->second);
-        }
+        e.texts_playing[b.text->first] = b.text->second;
     }
     core::Stage* raw = stage.release();
     if (e.live) {
@@ -549,7 +561,19 @@ void RigController::set_text(std::string_view id, std::string_view name, std::st
         throw ControlError("stage '" + e.id + "' (" + e.type + ") has no file parameter '" + std::string(name) +
                            "'");
     }
-    build_stage_async(e, std::make_pair(index, std::string(value)), std::nullopt, std::move(on_error));
+    StageView& m = find(id);
+    m.texts[index].second = std::string(value);
+    try {
+        build_stage_async(m, std::make_pair(index, std::string(value)), std::nullopt, std::move(on_error));
+    } catch (...) {
+        m.texts[index].second = m.texts_playing[index];
+        throw;
+    }
+    edited();
+    if (listener_ != nullptr) {
+        // (When the build already finished and failed, this is the revert.)
+        listener_->text_changed(m.id, m.texts[index].first, m.texts[index].second);
+    }
 }
 
 void RigController::add_stage(std::string_view type, std::string_view id, std::optional<std::size_t> position,

@@ -77,7 +77,8 @@ public:
         bool bypass = false;
         std::vector<core::ParamInfo> infos;
         std::vector<float> values;
-        std::vector<std::pair<std::string, std::string>> texts; // name, file
+        std::vector<std::pair<std::string, std::string>> texts; // name, file (as requested)
+        std::vector<std::string> texts_playing;                  // the files the audio has
         core::StageHandle handle{};
         bool live = false; // sent to the audio thread (false while its first build runs)
     };
@@ -104,8 +105,10 @@ public:
     void set_bypass(std::string_view id, bool bypassed);
     [[nodiscard]] bool bypass(std::string_view id) const;
     [[nodiscard]] bool has_text_param(std::string_view id, std::string_view name) const;
-    // Loads the file into a new instance on the worker and crossfades to it;
-    // a file that fails to load goes to `on_error` and the old one stays.
+    // Loads the file into a new instance on the worker and crossfades to it.
+    // The model names the new file at once (gets and saves see it); a file
+    // that fails to load goes to `on_error`, the old one keeps playing and
+    // the model names it again.
     // Names resolve inside their folder only, whatever the start-up preset was.
     void set_text(std::string_view id, std::string_view name, std::string_view value, ErrorSink on_error = {});
     [[nodiscard]] std::string text(std::string_view id, std::string_view name) const;

@@ -213,7 +213,7 @@ int Daemon::run() {
         // loop rebuilds while the old chain plays on (chunked by the engine).
         host_->activate([this](double rate, std::size_t period) {
             (void)loop_.post([this, rate, period] {
-                spdlog::info("JACK now runs at {} Hz, period {}: rebuilding the chain", rate, period);
+                spdlog::info("JACK now runs at {} Hz, period {}: re-preparing the chain off the audio thread", rate, period);
                 core::ProcessSpec s = rig_.spec();
                 s.sample_rate_hz = rate;
                 s.max_block_size = period;
