@@ -1,0 +1,464 @@
+#include "control/osc_sender.hpp"
+
+#include <doctest/doctest.h>
+#include <lo/lo.h>
+
+#include <algorithm>
+#include <arpa/inet.h>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+using rigd::control::OscArg;
+using rigd::control::OscMessage;
+using rigd::control::OscSender;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string refusal(std::string_view url) {
+    std::string reason;
+    return OscSender::parse_url(url, &reason) ? std::string("accepted") : reason;
+}
+
+// A liblo server thread (UDP or TCP) on a free loopback port that records
+// what it receives.
+class LoReceiver {
+public:
+    struct Got {
+        std::string path;
+        std::string types;
+        std::vector<OscArg> args;
+        std::string source_port;
+    };
+
+    explicit LoReceiver(int proto) {
+        thread_ = lo_server_thread_new_with_proto(nullptr, proto, nullptr);
+        REQUIRE(thread_ != nullptr);
+        lo_server_thread_add_method(thread_, nullptr, nullptr, &LoReceiver::on_message, this);
+        REQUIRE(lo_server_thread_start(thread_) == 0);
+    }
+    ~LoReceiver() {
+        lo_server_thread_stop(thread_);
+        lo_server_thread_free(thread_);
+    }
+    LoReceiver(const LoReceiver&) = delete;
+    LoReceiver& operator=(const LoReceiver&) = delete;
+
+    [[nodiscard]] int port() const { return lo_server_thread_get_port(thread_); }
+    [[nodiscard]] int socket_fd() const { return lo_server_get_socket_fd(lo_server_thread_get_server(thread_)); }
+
+    bool wait_for(std::size_t count, std::chrono::milliseconds timeout) {
+        std::unique_lock lock(mutex_);
+        return cv_.wait_for(lock, timeout, [&] { return got_.size() >= count; });
+    }
+    std::vector<Got> got() {
+        std::lock_guard lock(mutex_);
+        return got_;
+    }
+
+private:
+    static int on_message(const char* path, const char* types, lo_arg** argv, int argc, lo_message msg,
+                          void* user) {
+        auto* self = static_cast<LoReceiver*>(user);
+        Got g{path, types, {}, {}};
+        for (int i = 0; i < argc; ++i) {
+            switch (types[i]) {
+            case LO_INT32:
+                g.args.push_back(OscArg::of(argv[i]->i));
+                break;
+            case LO_FLOAT:
+                g.args.push_back(OscArg::of(argv[i]->f));
+                break;
+            case LO_STRING:
+                g.args.push_back(OscArg::of(std::string(&argv[i]->s)));
+                break;
+            default:
+                break;
+            }
+        }
+        lo_address src = lo_message_get_source(msg);
+        if (src != nullptr && lo_address_get_port(src) != nullptr) {
+            g.source_port = lo_address_get_port(src);
+        }
+        {
+            std::lock_guard lock(self->mutex_);
+            self->got_.push_back(std::move(g));
+        }
+        self->cv_.notify_all();
+        return 0;
+    }
+
+    lo_server_thread thread_ = nullptr;
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::vector<Got> got_;
+};
+
+// A plain UDP socket on 127.0.0.1 whose thread timestamps each datagram.
+class UdpTimestamps {
+public:
+    UdpTimestamps() {
+        fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        socklen_t len = sizeof a;
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+        port_ = ntohs(a.sin_port);
+        thread_ = std::thread([this] {
+            std::uint8_t buf[2048];
+            while (!stop_.load()) {
+                pollfd p{fd_, POLLIN, 0};
+                if (poll(&p, 1, 20) == 1 && recv(fd_, buf, sizeof buf, 0) > 0) {
+                    std::lock_guard lock(mutex_);
+                    arrivals_.push_back(Clock::now());
+                }
+            }
+        });
+    }
+    ~UdpTimestamps() {
+        stop_ = true;
+        thread_.join();
+        close(fd_);
+    }
+    UdpTimestamps(const UdpTimestamps&) = delete;
+    UdpTimestamps& operator=(const UdpTimestamps&) = delete;
+    [[nodiscard]] std::string url() const { return "osc.udp://127.0.0.1:" + std::to_string(port_) + "/"; }
+    std::vector<Clock::time_point> arrivals() {
+        std::lock_guard lock(mutex_);
+        return arrivals_;
+    }
+
+private:
+    int fd_ = -1;
+    int port_ = 0;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+    std::mutex mutex_;
+    std::vector<Clock::time_point> arrivals_;
+};
+
+// A TCP listener on 127.0.0.1. accept_and_never_read: takes the connection
+// and never reads it. Otherwise a listener with backlog 0 whose single queue
+// slot is taken: further connects are never answered.
+class BadTcpListener {
+public:
+    explicit BadTcpListener(bool accept_and_never_read) {
+        fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        const int small = 4096;
+        setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &small, sizeof small); // inherited by accepted sockets
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        socklen_t len = sizeof a;
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+        port_ = ntohs(a.sin_port);
+        REQUIRE(listen(fd_, accept_and_never_read ? 8 : 0) == 0);
+        if (accept_and_never_read) {
+            acceptor_ = std::thread([this] {
+                pollfd p{fd_, POLLIN, 0};
+                while (!stop_.load()) {
+                    if (poll(&p, 1, 20) == 1) {
+                        const int c = accept(fd_, nullptr, nullptr);
+                        if (c >= 0) {
+                            accepted_.push_back(c);
+                        }
+                    }
+                }
+            });
+        } else {
+            // Fill the accept queue: the kernel drops every further SYN.
+            for (int i = 0; i < 2; ++i) {
+                const int c = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+                connect(c, reinterpret_cast<sockaddr*>(&a), sizeof a);
+                fillers_.push_back(c);
+            }
+            std::this_thread::sleep_for(50ms);
+        }
+    }
+    ~BadTcpListener() {
+        stop_ = true;
+        if (acceptor_.joinable()) {
+            acceptor_.join();
+        }
+        for (int c : accepted_) {
+            close(c);
+        }
+        for (int c : fillers_) {
+            close(c);
+        }
+        close(fd_);
+    }
+    BadTcpListener(const BadTcpListener&) = delete;
+    BadTcpListener& operator=(const BadTcpListener&) = delete;
+    [[nodiscard]] std::string url() const { return "osc.tcp://127.0.0.1:" + std::to_string(port_) + "/"; }
+
+private:
+    int fd_ = -1;
+    int port_ = 0;
+    std::atomic<bool> stop_{false};
+    std::thread acceptor_;
+    std::vector<int> accepted_;
+    std::vector<int> fillers_;
+};
+
+OscMessage sample_message(int i) {
+    return OscMessage{"/rig/test", {OscArg::of(std::int32_t{i}), OscArg::of(0.25f * static_cast<float>(i)),
+                                    OscArg::of(std::string("n") + std::to_string(i))}};
+}
+
+template <typename Pred>
+bool eventually(Pred pred, std::chrono::milliseconds timeout) {
+    const auto end = Clock::now() + timeout;
+    while (Clock::now() < end) {
+        if (pred()) {
+            return true;
+        }
+        std::this_thread::sleep_for(5ms);
+    }
+    return pred();
+}
+
+} // namespace
+
+TEST_CASE("osc sender: URLs must be numeric osc.udp/osc.tcp with a port 1-65535") {
+    auto ep = OscSender::parse_url("osc.udp://192.168.1.20:9001");
+    REQUIRE(ep);
+    CHECK(ep->url == "osc.udp://192.168.1.20:9001/");
+    CHECK(ep->protocol == OscSender::Protocol::udp);
+    ep = OscSender::parse_url("osc.tcp://[::1]:9001/");
+    REQUIRE(ep);
+    CHECK(ep->url == "osc.tcp://[::1]:9001/");
+    CHECK(ep->protocol == OscSender::Protocol::tcp);
+    CHECK(ep->address.ss_family == AF_INET6);
+    CHECK(OscSender::parse_url("osc.udp://[fe80::1%1]:9001")->url == "osc.udp://[fe80::1%1]:9001/");
+    CHECK(OscSender::parse_url("osc.udp://127.0.0.1:1"));
+    CHECK(OscSender::parse_url("osc.udp://127.0.0.1:65535"));
+
+    CHECK(refusal("osc.udp://localhost:9001").find("names a host") != std::string::npos);
+    CHECK(refusal("osc.tcp://phone.lan:9001/").find("not looked up") != std::string::npos);
+    CHECK(refusal("osc.udp://127.0.0.1:0").find("ports are 1-65535") != std::string::npos);
+    CHECK(refusal("osc.udp://127.0.0.1:65536").find("ports are 1-65535") != std::string::npos);
+    CHECK(refusal("osc.udp://127.0.0.1").find("has no port") != std::string::npos);
+    CHECK(refusal("osc.udp://127.0.0.1:9001/path").find("no valid port") != std::string::npos);
+    CHECK(refusal("osc.udp://127.0.0.1:90x1").find("no valid port") != std::string::npos);
+    CHECK(refusal("osc.udp://::1:9001").find("in brackets") != std::string::npos);
+    CHECK(refusal("osc.udp://[::1:9001").find("[IPv6 address]:port") != std::string::npos);
+    CHECK(refusal("osc.udp://[zz::1]:9001").find("IPv6") != std::string::npos);
+    CHECK(refusal("osc.udp://1.2.3:9001").find("numeric IPv4") != std::string::npos);
+    CHECK(refusal("osc.udp://:9001").find("no host") != std::string::npos);
+    CHECK(refusal("osc.unix:///tmp/x").find("is not an OSC URL") != std::string::npos);
+    CHECK(refusal("http://1.2.3.4:80").find("is not an OSC URL") != std::string::npos);
+    CHECK(refusal("").find("is not an OSC URL") != std::string::npos);
+
+    OscSender sender;
+    sender.start();
+    CHECK_FALSE(sender.send("osc.udp://localhost:9001", sample_message(1)));
+    CHECK_FALSE(sender.send("garbage", sample_message(1)));
+    CHECK(sender.stats().refused_url == 2);
+    CHECK(sender.stats().live_targets == 0);
+}
+
+TEST_CASE("osc sender: liblo UDP and TCP servers parse what it sends, in order") {
+    for (const int proto : {LO_UDP, LO_TCP}) {
+        INFO((proto == LO_UDP ? "udp" : "tcp"));
+        LoReceiver rx(proto);
+        OscSender sender;
+        sender.start();
+        const std::string url =
+            std::string(proto == LO_UDP ? "osc.udp" : "osc.tcp") + "://127.0.0.1:" + std::to_string(rx.port());
+        constexpr int kCount = 50;
+        for (int i = 0; i < kCount; ++i) {
+            REQUIRE(sender.send(url, sample_message(i)));
+        }
+        REQUIRE(rx.wait_for(kCount, 3000ms));
+        const auto got = rx.got();
+        REQUIRE(got.size() == kCount);
+        for (int i = 0; i < kCount; ++i) {
+            CHECK(got[i].path == "/rig/test");
+            CHECK(got[i].types == "ifs");
+            CHECK(got[i].args == sample_message(i).args);
+        }
+        CHECK(eventually([&] { return sender.stats().sent == kCount; }, 1000ms));
+        CHECK(sender.stats().live_targets == 1);
+        const auto t0 = Clock::now();
+        sender.stop();
+        CHECK(Clock::now() - t0 < 100ms);
+    }
+}
+
+TEST_CASE("osc sender: UDP leaves from the given server socket, so replies come from the server's port") {
+    LoReceiver server(LO_UDP); // stands in for rigd's OSC server: its socket is lent to the sender
+    LoReceiver client(LO_UDP);
+    OscSender sender;
+    sender.start(server.socket_fd());
+    REQUIRE(sender.send("osc.udp://127.0.0.1:" + std::to_string(client.port()), sample_message(7)));
+    REQUIRE(client.wait_for(1, 2000ms));
+    CHECK(client.got()[0].source_port == std::to_string(server.port()));
+    sender.stop();
+}
+
+TEST_CASE("osc sender: a full per-target queue drops and counts, never blocks") {
+    BadTcpListener blackhole(false); // the connect hangs: nothing leaves the queue
+    OscSender::Limits limits;
+    limits.queue_messages = 4;
+    OscSender sender(limits);
+    sender.start();
+    int accepted = 0;
+    const auto t0 = Clock::now();
+    for (int i = 0; i < 1000; ++i) {
+        accepted += sender.send(blackhole.url(), sample_message(i)) ? 1 : 0;
+    }
+    const auto took = Clock::now() - t0;
+    CHECK(took < 200ms);
+    CHECK(accepted <= 4 + 1);
+    CHECK(sender.stats().dropped_queue_full == static_cast<std::uint64_t>(1000 - accepted));
+    // Messages too large for a datagram are refused too.
+    CHECK_FALSE(sender.send(blackhole.url(), OscMessage{"/big", {OscArg::of(std::string(70000, 'x'))}}));
+}
+
+TEST_CASE("osc sender: targets that never read or never answer stall nothing, are dropped and counted") {
+    BadTcpListener never_reads(true);
+    BadTcpListener never_accepts(false);
+    UdpTimestamps good;
+    OscSender sender; // defaults: 1 s connect timeout, 2 s stall timeout
+    sender.start();
+
+    // 10,000 messages of ~1 kB to each bad target (about 10 MB: more than any
+    // socket buffer holds), a message to the good target every 10th.
+    const std::string filler(1000, 'x');
+    std::vector<Clock::duration> send_times;
+    send_times.reserve(21000);
+    std::vector<Clock::time_point> good_sent;
+    const auto timed = [&](const std::string& url, const OscMessage& m) {
+        const auto t = Clock::now();
+        const bool ok = sender.send(url, m);
+        send_times.push_back(Clock::now() - t);
+        return ok;
+    };
+    const auto start = Clock::now();
+    for (int i = 0; i < 10000; ++i) {
+        const OscMessage big{"/rig/fill", {OscArg::of(std::int32_t{i}), OscArg::of(filler)}};
+        timed(never_reads.url(), big);
+        timed(never_accepts.url(), big);
+        if (i % 10 == 0) {
+            if (timed(good.url(), sample_message(i))) {
+                good_sent.push_back(Clock::now());
+            }
+            std::this_thread::sleep_for(200us); // spread over ~0.2 s and more
+        }
+    }
+    const auto burst = Clock::now() - start;
+    std::sort(send_times.begin(), send_times.end());
+    const auto worst_send = send_times.back();
+    const auto p99_send = send_times[send_times.size() * 99 / 100];
+
+    REQUIRE(eventually([&] { return good.arrivals().size() >= good_sent.size(); }, 2000ms));
+    const auto arrivals = good.arrivals();
+    REQUIRE(arrivals.size() == good_sent.size());
+    Clock::duration worst_delivery{};
+    for (std::size_t i = 0; i < arrivals.size(); ++i) {
+        worst_delivery = std::max(worst_delivery, arrivals[i] - good_sent[i]);
+    }
+    // Both bad targets dropped within their bounds (connect 1 s, stall 2 s) plus the timer granularity.
+    const bool dropped = eventually([&] { return sender.stats().dropped_slow_target >= 2; }, 3000ms);
+    const auto dropped_after = Clock::now() - start;
+    const auto s = sender.stats();
+    const auto t0 = Clock::now();
+    sender.stop();
+    const auto stop_took = Clock::now() - t0;
+
+    const auto ms = [](Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
+    std::printf("osc sender slow-target test: %zu good messages, send() p99 %.3f ms, worst %.3f ms, worst good delivery %.3f ms, "
+                "burst %.1f ms, both bad targets dropped after %.0f ms, stop() %.3f ms; sent %llu, queue-full %llu, "
+                "slow targets %llu, dropped messages %llu\n",
+                good_sent.size(), ms(p99_send), ms(worst_send), ms(worst_delivery), ms(burst), ms(dropped_after), ms(stop_took),
+                static_cast<unsigned long long>(s.sent), static_cast<unsigned long long>(s.dropped_queue_full),
+                static_cast<unsigned long long>(s.dropped_slow_target),
+                static_cast<unsigned long long>(s.dropped_messages));
+    // Nothing on the caller's thread waits for the network; the worst case is
+    // the scheduler on a loaded machine (typically < 0.5 ms).
+    CHECK(p99_send < 1ms);
+    CHECK(worst_send < 20ms);
+    CHECK(worst_delivery < 50ms);  // a shared 2-core machine: generous; typically well under 1 ms
+    CHECK(dropped);
+    CHECK(s.dropped_slow_target == 2);
+    CHECK(s.dropped_queue_full > 0);
+    CHECK(stop_took < 100ms);
+}
+
+TEST_CASE("osc sender: after a drop the target refuses for a while, then reconnects; idle targets are pruned") {
+    OscSender::Limits limits;
+    limits.connect_timeout = 100ms;
+    limits.retry_after = 300ms;
+    limits.idle_timeout = 400ms;
+    OscSender sender(limits);
+    sender.start();
+    {
+        BadTcpListener never_accepts(false);
+        CHECK(sender.send(never_accepts.url(), sample_message(1)));
+        REQUIRE(eventually([&] { return sender.stats().dropped_slow_target == 1; }, 1000ms));
+        CHECK_FALSE(sender.send(never_accepts.url(), sample_message(2))); // refused while dropped
+    }
+    LoReceiver rx(LO_UDP);
+    const std::string url = "osc.udp://127.0.0.1:" + std::to_string(rx.port());
+    CHECK(sender.send(url, sample_message(3)));
+    REQUIRE(rx.wait_for(1, 1000ms));
+    CHECK(sender.stats().live_targets == 2);
+    CHECK(eventually([&] { return sender.stats().live_targets == 0; }, 2000ms));
+    CHECK(sender.stats().pruned == 2);
+    CHECK(sender.send(url, sample_message(4))); // a pruned target comes back on demand
+    CHECK(rx.wait_for(2, 1000ms));
+}
+
+TEST_CASE("osc sender: four threads sending to several targets at once") {
+    LoReceiver udp_a(LO_UDP);
+    LoReceiver udp_b(LO_UDP);
+    LoReceiver tcp(LO_TCP);
+    const std::vector<std::string> urls = {"osc.udp://127.0.0.1:" + std::to_string(udp_a.port()),
+                                           "osc.udp://127.0.0.1:" + std::to_string(udp_b.port()),
+                                           "osc.tcp://127.0.0.1:" + std::to_string(tcp.port())};
+    OscSender sender;
+    sender.start();
+    std::atomic<std::uint64_t> accepted{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 2000; ++i) {
+                if (sender.send(urls[static_cast<std::size_t>(i + t) % urls.size()], sample_message(i))) {
+                    accepted.fetch_add(1);
+                }
+                if (i % 64 == 0) {
+                    std::this_thread::sleep_for(1ms);
+                }
+            }
+        });
+    }
+    for (auto& th : threads) {
+        th.join();
+    }
+    // Every accepted message is sent or counted as lost; nothing disappears.
+    CHECK(eventually(
+        [&] {
+            const auto s = sender.stats();
+            return s.sent + s.dropped_messages == accepted.load();
+        },
+        3000ms));
+    const auto s = sender.stats();
+    CHECK(s.sent + s.dropped_messages + s.dropped_queue_full == 4 * 2000);
+    CHECK(s.sent > 0);
+    CHECK(tcp.wait_for(1, 1000ms));
+    sender.stop();
+}
