@@ -3,7 +3,8 @@
 #include <lo/lo.h>
 #include <spdlog/spdlog.h>
 
-#include <netdb.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <optional>
 #include <stdexcept>
 #include <string_view>
@@ -101,6 +102,12 @@ void OscServer::start(int port, bool tcp) {
         }
         lo_server_thread_add_method(tcp_, nullptr, nullptr, &OscServer::on_message, this);
     }
+    try {
+        sender_.start(lo_server_get_socket_fd(udp_server())); // replies leave from the server's port
+    } catch (const std::exception&) {
+        stop();
+        throw;
+    }
     if (lo_server_thread_start(udp_) != 0 || (tcp_ != nullptr && lo_server_thread_start(tcp_) != 0)) {
         stop();
         throw std::runtime_error("cannot start the OSC server threads");
@@ -108,6 +115,7 @@ void OscServer::start(int port, bool tcp) {
 }
 
 void OscServer::stop() {
+    sender_.stop(); // first: it sends from the UDP server's socket
     for (lo_server_thread* t : {&udp_, &tcp_}) {
         if (*t != nullptr) {
             lo_server_thread_stop(*t);
@@ -115,36 +123,12 @@ void OscServer::stop() {
             *t = nullptr;
         }
     }
-    std::lock_guard lock(send_mutex_);
-    for (auto& [url, a] : targets_) {
-        lo_address_free(a);
-    }
-    targets_.clear();
 }
 
 lo_server OscServer::udp_server() const { return lo_server_thread_get_server(udp_); }
 
-void OscServer::send_to(const std::string& url, const OscMessage& message) {
-    std::lock_guard lock(send_mutex_);
-    if (udp_ == nullptr) {
-        return;
-    }
-    auto it = targets_.find(url);
-    if (it == targets_.end()) {
-        lo_address a = lo_address_new_from_url(url.c_str());
-        if (a == nullptr) {
-            return;
-        }
-        it = targets_.emplace(url, a).first;
-    }
-    const bool tcp = lo_address_get_protocol(it->second) == LO_TCP;
-    lo_message m = to_lo(message);
-    if (tcp) {
-        lo_send_message(it->second, message.path.c_str(), m); // its own connection
-    } else {
-        lo_send_message_from(it->second, udp_server(), message.path.c_str(), m);
-    }
-    lo_message_free(m);
+bool OscServer::send_to(const std::string& url, const OscMessage& message) {
+    return sender_.send(url, message);
 }
 
 int OscServer::on_message(const char* path, const char* types, lo_arg** argv, int argc, lo_message msg,
@@ -176,6 +160,17 @@ void OscServer::reply(lo_server server, lo_message to, const OscMessage& message
     if (source == nullptr) {
         return;
     }
+    if (lo_address_get_protocol(source) != LO_TCP) {
+        // A UDP sender gets its replies through the sender's queue, so a
+        // full socket buffer or a slow peer never holds this thread.
+        const std::string host = numeric_host(source);
+        const char* port = lo_address_get_port(source);
+        (void)sender_.send(std::string("osc.udp://") + (host.find(':') != std::string::npos ? "[" + host + "]" : host) +
+                               ":" + (port != nullptr ? port : "0") + "/",
+                           message);
+        return;
+    }
+    // On the client's own TCP connection, as liblo's server thread owns it.
     lo_message m = to_lo(message);
     lo_send_message_from(source, server, message.path.c_str(), m);
     lo_message_free(m);
@@ -188,30 +183,20 @@ void OscServer::error(lo_server server, lo_message to, const std::string& path, 
 }
 
 std::string OscServer::checked_url(const std::string& url) const {
-    lo_address a = lo_address_new_from_url(url.c_str());
-    if (a == nullptr) {
-        throw ControlError("'" + url + "' is not an OSC URL like osc.udp://192.168.1.20:9001");
+    std::string reason;
+    const auto endpoint = OscSender::parse_url(url, &reason); // numeric only: no lookup on this thread
+    if (!endpoint) {
+        throw ControlError(reason);
     }
-    const std::string host = lo_address_get_hostname(a) ? lo_address_get_hostname(a) : "";
-    const std::string port = lo_address_get_port(a) ? lo_address_get_port(a) : "";
-    const int proto = lo_address_get_protocol(a);
-    lo_address_free(a);
+    char numeric[INET6_ADDRSTRLEN] = {};
+    const auto& a = endpoint->address;
+    const void* raw = a.ss_family == AF_INET ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in&>(a).sin_addr)
+                                             : static_cast<const void*>(&reinterpret_cast<const sockaddr_in6&>(a).sin6_addr);
     // Replies go only to the networks we take orders from.
-    addrinfo hints{};
-    hints.ai_flags = AI_ADDRCONFIG;
-    addrinfo* res = nullptr;
-    if (host.empty() || port.empty() || getaddrinfo(host.c_str(), nullptr, &hints, &res) != 0) {
-        throw ControlError("cannot resolve the host of '" + url + "'");
-    }
-    char numeric[NI_MAXHOST] = {};
-    const int rc = getnameinfo(res->ai_addr, res->ai_addrlen, numeric, sizeof numeric, nullptr, 0, NI_NUMERICHOST);
-    freeaddrinfo(res);
-    if (rc != 0 || !filter_.allows(numeric)) {
+    if (inet_ntop(a.ss_family, raw, numeric, sizeof numeric) == nullptr || !filter_.allows(numeric)) {
         throw ControlError("'" + url + "' is outside the allowed networks");
     }
-    return std::string(proto == LO_TCP ? "osc.tcp://" : "osc.udp://") +
-           (std::string(numeric).find(':') != std::string::npos ? "[" + std::string(numeric) + "]" : numeric) + ":" +
-           port + "/";
+    return endpoint->url;
 }
 
 void OscServer::handle(lo_server server, const char* path, const char* types, lo_arg** argv, int argc,

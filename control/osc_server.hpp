@@ -3,22 +3,22 @@
 #include "control/address_space.hpp"
 #include "control/feedback.hpp"
 #include "control/net_filter.hpp"
+#include "control/osc_sender.hpp"
 
 #include <lo/lo_osc_types.h>
 #include <lo/lo_types.h>
 
 #include <atomic>
 #include <cstdint>
-#include <map>
-#include <mutex>
 #include <string>
 
 namespace rigd::control {
 
 // The OSC transport: liblo server threads on one port number over UDP and
 // TCP. Messages from sources outside the allowed networks are dropped and
-// counted. Everything else goes to the AddressSpace; replies leave from the
-// server's own socket to the sender, refusals come back as
+// counted. Everything else goes to the AddressSpace; replies to UDP senders
+// go through the OscSender (from the server's own socket), replies to TCP
+// clients on their connection; refusals come back as
 // /rig/error s:address s:message. Subscriptions (/rig/subscribe,
 // /rig/unsubscribe) and /rig/get (replies to a given URL) are handled here
 // because they are about where messages go.
@@ -35,8 +35,11 @@ public:
     void stop();
     [[nodiscard]] int port() const noexcept { return port_; }
 
-    // Sends from the UDP server socket (or over TCP for osc.tcp:// URLs).
-    void send_to(const std::string& url, const OscMessage& message);
+    // Queues a message for a numeric osc.udp:// (sent from the UDP server
+    // socket) or osc.tcp:// URL; never blocks (see OscSender). Returns false
+    // when it was refused or dropped (counted in sender_stats()). Any thread.
+    bool send_to(const std::string& url, const OscMessage& message);
+    [[nodiscard]] OscSender::Stats sender_stats() const { return sender_.stats(); }
 
     [[nodiscard]] std::uint64_t messages() const noexcept { return messages_.load(); }
     [[nodiscard]] std::uint64_t errors() const noexcept { return errors_.load(); }
@@ -57,8 +60,7 @@ private:
     lo_server_thread udp_ = nullptr;
     lo_server_thread tcp_ = nullptr;
     int port_ = 0;
-    std::mutex send_mutex_; // guards targets_ (feedback and late errors)
-    std::map<std::string, lo_address> targets_;
+    OscSender sender_; // everything but replies on a client's own TCP connection
     std::atomic<std::uint64_t> messages_{0};
     std::atomic<std::uint64_t> errors_{0};
     std::atomic<std::uint64_t> dropped_{0};
