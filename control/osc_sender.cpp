@@ -257,7 +257,7 @@ bool OscSender::send(const std::string& url, const OscMessage& message) {
     {
         std::lock_guard lock(mutex_);
         if (!running_ || stopping_ || bytes.size() > limits_.max_message_bytes) {
-            ++stats_.dropped_messages;
+            ++stats_.refused_messages;
             return false;
         }
         auto it = targets_.find(endpoint->url);
@@ -274,7 +274,7 @@ bool OscSender::send(const std::string& url, const OscMessage& message) {
         Target& t = *it->second;
         t.last_used = now;
         if (now < t.dropped_until) {
-            ++stats_.dropped_messages;
+            ++stats_.refused_messages;
             return false;
         }
         if (t.queue.size() >= limits_.queue_messages) {

@@ -42,8 +42,10 @@ public:
         std::uint64_t sent = 0;                // messages handed whole to the kernel
         std::uint64_t dropped_queue_full = 0;  // messages refused by a full per-target queue
         std::uint64_t dropped_slow_target = 0; // TCP targets dropped: stalled, connect timed out or failed
-        std::uint64_t dropped_messages = 0;    // messages lost with a dropped target, refused while it is
-                                               // dropped, too large, not running or refused by the kernel
+        std::uint64_t dropped_messages = 0;    // queued messages lost: with a dropped or closed target, or
+                                               // refused by the kernel (a datagram on a full socket buffer)
+        std::uint64_t refused_messages = 0;    // send() refused: the target was dropped lately, the message
+                                               // is too large or the sender is not running
         std::uint64_t refused_url = 0;         // send() with a URL that is not numeric, malformed, or one
                                                // target too many
         std::uint64_t pruned = 0;              // idle targets closed

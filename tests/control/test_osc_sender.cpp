@@ -133,6 +133,7 @@ TEST_CASE("osc sender: a full per-target queue drops and counts, never blocks") 
     CHECK(sender.stats().dropped_queue_full == static_cast<std::uint64_t>(1000 - accepted));
     // Messages too large for a datagram are refused too.
     CHECK_FALSE(sender.send(blackhole.url(), OscMessage{"/big", {OscArg::of(std::string(70000, 'x'))}}));
+    CHECK(sender.stats().refused_messages == 1);
 }
 
 TEST_CASE("osc sender: targets that never read or never answer stall nothing, are dropped and counted") {
@@ -217,6 +218,7 @@ TEST_CASE("osc sender: after a drop the target refuses for a while, then reconne
         CHECK(sender.send(never_accepts.url(), sample_message(1)));
         REQUIRE(eventually([&] { return sender.stats().dropped_slow_target == 1; }, 1000ms));
         CHECK_FALSE(sender.send(never_accepts.url(), sample_message(2))); // refused while dropped
+        CHECK(sender.stats().refused_messages == 1);
     }
     LoReceiver rx(LO_UDP);
     const std::string url = "osc.udp://127.0.0.1:" + std::to_string(rx.port());
@@ -263,7 +265,7 @@ TEST_CASE("osc sender: four threads sending to several targets at once") {
         },
         3000ms));
     const auto s = sender.stats();
-    CHECK(s.sent + s.dropped_messages + s.dropped_queue_full == 4 * 2000);
+    CHECK(s.sent + s.dropped_messages + s.dropped_queue_full + s.refused_messages == 4 * 2000);
     CHECK(s.sent > 0);
     CHECK(tcp.wait_for(1, 1000ms));
     sender.stop();
