@@ -1,5 +1,8 @@
 #include "control/osc_server.hpp"
 
+#include "control/log_limiter.hpp"
+#include "control/log_text.hpp"
+
 #include <lo/lo.h>
 #include <spdlog/spdlog.h>
 
@@ -84,8 +87,13 @@ OscServer::~OscServer() { stop(); }
 
 void OscServer::start(int port, bool tcp) {
     const std::string port_text = std::to_string(port);
+    // liblo reports each malformed packet here, with the packet's own bytes
+    // in `where`: escaped, and one line a second at most.
     auto on_error = [](int num, const char* msg, const char* where) {
-        spdlog::warn("OSC: liblo error {} in {}: {}", num, where ? where : "?", msg ? msg : "?");
+        LogLimiter::shared().log(spdlog::level::warn, "osc.liblo_error",
+                                 fmt::format("OSC: liblo error {} in '{}': {}", num,
+                                             escape_for_log(where != nullptr ? where : "?"),
+                                             escape_for_log(msg != nullptr ? msg : "?")));
     };
     // Port 0 asks for any free port (liblo wants no port string for that).
     udp_ = lo_server_thread_new_with_proto(port == 0 ? nullptr : port_text.c_str(), LO_UDP, on_error);
@@ -178,7 +186,8 @@ void OscServer::reply(lo_server server, lo_message to, const OscMessage& message
 
 void OscServer::error(lo_server server, lo_message to, const std::string& path, const std::string& message) {
     errors_.fetch_add(1, std::memory_order_relaxed);
-    spdlog::debug("OSC: refused {}: {}", path, message);
+    LogLimiter::shared().log(spdlog::level::debug, "osc.refused",
+                             fmt::format("OSC: refused '{}': {}", escape_for_log(path), escape_for_log(message)));
     reply(server, to, OscMessage{"/rig/error", {OscArg::of(path), OscArg::of(message)}});
 }
 
@@ -281,7 +290,8 @@ void OscServer::handle(lo_server server, const char* path, const char* types, lo
     const std::string address = in.path;
     auto late = [this, error_url, address](const std::string& message) {
         errors_.fetch_add(1, std::memory_order_relaxed);
-        spdlog::warn("{}: {}", address, message);
+        LogLimiter::shared().log(spdlog::level::warn, "osc.late_error",
+                                 fmt::format("'{}': {}", escape_for_log(address), escape_for_log(message)));
         if (!error_url.empty()) {
             send_to(error_url, OscMessage{"/rig/error", {OscArg::of(address), OscArg::of(message)}});
         }
