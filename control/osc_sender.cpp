@@ -224,8 +224,8 @@ void OscSender::stop() {
             return;
         }
         stopping_ = true;
+        wake();
     }
-    wake();
     thread_.join();
     std::lock_guard lock(mutex_);
     for (auto& [url, t] : targets_) {
@@ -253,7 +253,6 @@ bool OscSender::send(const std::string& url, const OscMessage& message) {
     }
     std::vector<std::uint8_t> bytes = serialise(message);
     const auto now = Clock::now();
-    bool was_empty = false;
     {
         std::lock_guard lock(mutex_);
         if (!running_ || stopping_ || bytes.size() > limits_.max_message_bytes) {
@@ -281,11 +280,11 @@ bool OscSender::send(const std::string& url, const OscMessage& message) {
             ++stats_.dropped_queue_full;
             return false;
         }
-        was_empty = t.queue.empty();
+        const bool was_empty = t.queue.empty();
         t.queue.push_back(std::move(bytes));
-    }
-    if (was_empty) {
-        wake();
+        if (was_empty) {
+            wake(); // under the lock: stop() closes wake_fd_ under it
+        }
     }
     return true;
 }
@@ -296,6 +295,7 @@ OscSender::Stats OscSender::stats() const {
 }
 
 void OscSender::wake() {
+    // Called with mutex_ held.
     const std::uint64_t one = 1;
     // Non-blocking eventfd: a full counter already means "wake up".
     [[maybe_unused]] const auto n = ::write(wake_fd_, &one, sizeof one);

@@ -137,6 +137,34 @@ int main() {
     const auto t0 = std::chrono::steady_clock::now();
     sender.stop();
     const auto stop_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    // stop() while two threads still send: every send after it is refused.
+    {
+        OscSender second(limits);
+        second.start();
+        std::atomic<bool> stopped{false};
+        std::atomic<int> accepted_after_stop{0};
+        std::vector<std::thread> late;
+        for (int t = 0; t < 2; ++t) {
+            late.emplace_back([&] {
+                for (int i = 0; i < 20000; ++i) {
+                    const bool was_stopped = stopped.load();
+                    if (second.send(urls[static_cast<std::size_t>(i) % 3], OscMessage{"/late", {}}) && was_stopped) {
+                        accepted_after_stop.fetch_add(1);
+                    }
+                }
+            });
+        }
+        std::this_thread::sleep_for(20ms);
+        second.stop();
+        stopped = true;
+        for (auto& th : late) {
+            th.join();
+        }
+        if (accepted_after_stop.load() != 0) {
+            std::fprintf(stderr, "FAIL: %d sends accepted after stop()\n", accepted_after_stop.load());
+            return 1;
+        }
+    }
     done = true;
     watcher.join();
     reader.join();
