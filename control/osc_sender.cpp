@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstring>
 #include <fcntl.h>
+#include <iterator>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -21,6 +22,7 @@ struct OscSender::Target {
     Endpoint endpoint;
     // Guarded by mutex_:
     std::deque<std::vector<std::uint8_t>> queue;
+    std::size_t queued_bytes = 0;
     Clock::time_point last_used;
     Clock::time_point dropped_until{}; // refuses messages until then
     // Sender thread only:
@@ -32,6 +34,7 @@ struct OscSender::Target {
     std::vector<std::uint8_t> out; // length-prefixed frames not yet written
     std::size_t out_pos = 0;
     std::deque<std::size_t> out_ends; // end offset in out of each message
+    int udp_waiting_fd = -1; // UDP: the socket whose full buffer holds the queue back
 
     [[nodiscard]] bool out_pending() const noexcept { return out_pos < out.size(); }
 };
@@ -276,11 +279,12 @@ bool OscSender::send(const std::string& url, const OscMessage& message) {
             ++stats_.refused_messages;
             return false;
         }
-        if (t.queue.size() >= limits_.queue_messages) {
+        if (t.queue.size() >= limits_.queue_messages || t.queued_bytes + bytes.size() > limits_.queue_bytes) {
             ++stats_.dropped_queue_full;
             return false;
         }
         const bool was_empty = t.queue.empty();
+        t.queued_bytes += bytes.size();
         t.queue.push_back(std::move(bytes));
         if (was_empty) {
             wake(); // under the lock: stop() closes wake_fd_ under it
@@ -330,6 +334,7 @@ void OscSender::drop(Target& t, Clock::time_point now) {
     ++stats_.dropped_slow_target;
     stats_.dropped_messages += lost_out + t.queue.size();
     t.queue.clear();
+    t.queued_bytes = 0;
     t.dropped_until = now + limits_.retry_after;
 }
 
@@ -365,6 +370,9 @@ void OscSender::run() {
         fds.clear();
         fds.push_back(pollfd{wake_fd_, POLLIN, 0});
         for (const Target* t : live) {
+            if (t->udp_waiting_fd >= 0) {
+                fds.push_back(pollfd{t->udp_waiting_fd, POLLOUT, 0});
+            }
             if (t->fd >= 0) {
                 const bool want_out = t->state == Target::State::connecting || t->out_pending();
                 fds.push_back(pollfd{t->fd, static_cast<short>(POLLIN | (want_out ? POLLOUT : 0)), 0});
@@ -382,19 +390,21 @@ void OscSender::run() {
 
 void OscSender::service(Target& t, Clock::time_point now) {
     if (t.endpoint.protocol == Protocol::udp) {
-        service_udp(t);
+        service_udp(t, now);
     } else {
         service_tcp(t, now);
     }
 }
 
-void OscSender::service_udp(Target& t) {
+void OscSender::service_udp(Target& t, Clock::time_point now) {
     std::deque<std::vector<std::uint8_t>> batch;
     {
         std::lock_guard lock(mutex_);
         batch.swap(t.queue);
+        t.queued_bytes = 0;
     }
     if (batch.empty()) {
+        t.udp_waiting_fd = -1;
         return;
     }
     const int family = t.endpoint.address.ss_family;
@@ -421,14 +431,37 @@ void OscSender::service_udp(Target& t) {
     }
     std::uint64_t sent = 0;
     std::uint64_t lost = 0;
-    for (const auto& m : batch) {
+    std::size_t i = 0;
+    for (; i < batch.size(); ++i) {
+        const auto& m = batch[i];
         const auto n = fd < 0 ? -1
                               : ::sendto(fd, m.data(), m.size(), MSG_DONTWAIT | MSG_NOSIGNAL,
                                          reinterpret_cast<const sockaddr*>(&to), to_len);
         if (n == static_cast<ssize_t>(m.size())) {
             ++sent;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
+            break; // the socket buffer is full: the rest waits for POLLOUT (a dump over Wi-Fi)
         } else {
-            ++lost; // EAGAIN (socket buffer full) or unreachable: datagrams are not retried
+            ++lost; // unreachable and the like: a datagram is not retried
+        }
+    }
+    if (i == batch.size()) {
+        t.udp_waiting_fd = -1;
+    } else {
+        if (t.udp_waiting_fd < 0 || sent > 0) {
+            t.last_progress = now;
+        }
+        t.udp_waiting_fd = fd;
+        if (now - t.last_progress > limits_.stall_timeout) {
+            lost += batch.size() - i; // the buffer has not moved for that long: give these up
+            t.udp_waiting_fd = -1;
+        } else {
+            std::lock_guard lock(mutex_);
+            for (std::size_t k = i; k < batch.size(); ++k) {
+                t.queued_bytes += batch[k].size();
+            }
+            t.queue.insert(t.queue.begin(), std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(i)),
+                           std::make_move_iterator(batch.end()));
         }
     }
     std::lock_guard lock(mutex_);
@@ -525,6 +558,7 @@ void OscSender::service_tcp(Target& t, Clock::time_point now) {
             t.out.insert(t.out.end(), prefix, prefix + 4);
             t.out.insert(t.out.end(), m.begin(), m.end());
             t.out_ends.push_back(t.out.size());
+            t.queued_bytes -= m.size();
             t.queue.pop_front();
         }
     }

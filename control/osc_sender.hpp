@@ -28,8 +28,12 @@ namespace rigd::control {
 class OscSender {
 public:
     struct Limits {
-        std::size_t queue_messages = 256;           // per target; full: the new message is dropped
-        std::size_t max_targets = 256;              // distinct URLs at once; more are refused
+        // Per target; when either is reached the new message is dropped. A
+        // full /rig/dump of a 64-stage chain is ~1,200 messages, ~80 kB: it
+        // must fit whole, since a UDP target's burst outruns the drain.
+        std::size_t queue_messages = 4096;
+        std::size_t queue_bytes = 256 * 1024;
+        std::size_t max_targets = 128;              // distinct URLs at once; more are refused
         std::size_t tcp_buffer_bytes = 64 * 1024;   // per TCP target, beside the kernel's (also capped)
         std::size_t max_message_bytes = 60 * 1024;  // larger messages are dropped (a UDP datagram's limit)
         std::chrono::milliseconds connect_timeout{1000};
@@ -103,7 +107,7 @@ private:
 
     void run();
     void service(Target& t, Clock::time_point now);
-    void service_udp(Target& t);
+    void service_udp(Target& t, Clock::time_point now);
     void service_tcp(Target& t, Clock::time_point now);
     void drop(Target& t, Clock::time_point now);
     void close_socket(Target& t);

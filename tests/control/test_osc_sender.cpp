@@ -105,6 +105,28 @@ TEST_CASE("osc sender: liblo UDP and TCP servers parse what it sends, in order")
     }
 }
 
+TEST_CASE("osc sender: a dump-sized burst (1,500 messages) to one UDP target is queued whole and sent in order") {
+    LoReceiver rx(LO_UDP);
+    OscSender sender;
+    sender.start();
+    const std::string url = "osc.udp://127.0.0.1:" + std::to_string(rx.port());
+    constexpr int kCount = 1500;
+    for (int i = 0; i < kCount; ++i) {
+        REQUIRE(sender.send(url, OscMessage{"/rig/stage/amp" + std::to_string(i % 64) + "/gain_db/norm",
+                                            {OscArg::of(static_cast<float>(i))}}));
+    }
+    CHECK(sender.stats().dropped_queue_full == 0);
+    CHECK(eventually([&] { return sender.stats().sent == kCount; }, 2000ms));
+    // What the receiver's socket buffer held arrived in order (a burst this
+    // size overflows a default loopback receive buffer, as any UDP sender's would).
+    rx.wait_for(kCount, 500ms);
+    const auto got = rx.got();
+    CHECK(got.size() >= 100);
+    for (std::size_t i = 1; i < got.size(); ++i) {
+        REQUIRE(got[i].args.at(0).f > got[i - 1].args.at(0).f);
+    }
+}
+
 TEST_CASE("osc sender: UDP leaves from the given server socket, so replies come from the server's port") {
     LoReceiver server(LO_UDP); // stands in for rigd's OSC server: its socket is lent to the sender
     LoReceiver client(LO_UDP);
@@ -121,6 +143,16 @@ TEST_CASE("osc sender: a full per-target queue drops and counts, never blocks") 
     OscSender::Limits limits;
     limits.queue_messages = 4;
     OscSender sender(limits);
+    OscSender::Limits byte_limits;
+    byte_limits.queue_bytes = 10 * 1024;
+    OscSender by_bytes(byte_limits);
+    by_bytes.start();
+    int accepted_by_bytes = 0;
+    for (int i = 0; i < 100; ++i) {
+        accepted_by_bytes += by_bytes.send(blackhole.url(), OscMessage{"/b", {OscArg::of(std::string(1000, 'x'))}});
+    }
+    CHECK(accepted_by_bytes <= 10);
+    CHECK(by_bytes.stats().dropped_queue_full == static_cast<std::uint64_t>(100 - accepted_by_bytes));
     sender.start();
     int accepted = 0;
     const auto t0 = Clock::now();
