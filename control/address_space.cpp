@@ -1,6 +1,7 @@
 #include "control/address_space.hpp"
 
 #include "control/feedback.hpp"
+#include "control/osc_sender.hpp"
 
 #include <arpa/inet.h>
 #include <lo/lo_lowlevel.h>
@@ -242,59 +243,22 @@ std::vector<OscMessage> AddressSpace::info(const Request& r, const std::vector<s
 std::vector<OscMessage> AddressSpace::dump_route(const Request&, const std::vector<std::string>&) { return dump(); }
 
 std::string AddressSpace::checked_url(const std::string& url) const {
-    // Numeric only: resolving a name would block the control loop (and a
-    // reply URL is a place on the LAN anyway).
-    std::string_view u = url;
-    std::string scheme;
-    for (const std::string_view s : {"osc.udp://", "osc.tcp://"}) {
-        if (u.rfind(s, 0) == 0) {
-            scheme = std::string(s);
-            u.remove_prefix(s.size());
-        }
+    // Numeric only: resolving a name would block the control loop.
+    std::string reason;
+    const auto endpoint = OscSender::parse_url(url, &reason);
+    if (!endpoint) {
+        throw ControlError(reason);
     }
-    if (scheme.empty()) {
-        throw ControlError("'" + url + "' is not an OSC URL like osc.udp://192.168.1.20:9001");
-    }
-    if (!u.empty() && u.back() == '/') {
-        u.remove_suffix(1);
-    }
-    std::string host;
-    std::string_view port;
-    if (!u.empty() && u.front() == '[') {
-        const auto close = u.find(']');
-        if (close == std::string_view::npos || close + 1 >= u.size() || u[close + 1] != ':') {
-            throw ControlError("'" + url + "' is not an OSC URL like osc.udp://[::1]:9001");
-        }
-        host = std::string(u.substr(1, close - 1));
-        port = u.substr(close + 2);
-    } else {
-        const auto colon = u.rfind(':');
-        if (colon == std::string_view::npos) {
-            throw ControlError("'" + url + "' has no port");
-        }
-        host = std::string(u.substr(0, colon));
-        port = u.substr(colon + 1);
-    }
-    unsigned char buf[16];
-    const bool v6 = inet_pton(AF_INET6, host.c_str(), buf) == 1;
-    if (!v6 && inet_pton(AF_INET, host.c_str(), buf) != 1) {
-        throw ControlError("'" + url + "': the host must be a numeric address (no names are looked up)");
-    }
-    int p = 0;
-    for (const char c : port) {
-        if (c < '0' || c > '9' || p > 65535) {
-            p = -1;
-            break;
-        }
-        p = p * 10 + (c - '0');
-    }
-    if (port.empty() || p < 1 || p > 65535) {
-        throw ControlError("'" + url + "': the port must be 1-65535");
-    }
-    if (hooks_.allowed && !hooks_.allowed(host)) {
+    char numeric[INET6_ADDRSTRLEN] = {};
+    const auto& a = endpoint->address;
+    const void* raw = a.ss_family == AF_INET ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in&>(a).sin_addr)
+                                             : static_cast<const void*>(&reinterpret_cast<const sockaddr_in6&>(a).sin6_addr);
+    // Replies go only to the networks we take orders from.
+    if (inet_ntop(a.ss_family, raw, numeric, sizeof numeric) == nullptr ||
+        (hooks_.allowed && !hooks_.allowed(numeric))) {
         throw ControlError("'" + url + "' is outside the allowed networks");
     }
-    return scheme + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(p) + "/";
+    return endpoint->url;
 }
 
 std::vector<OscMessage> AddressSpace::get(const Request& r, const std::vector<std::string>&) {

@@ -1,6 +1,7 @@
 #include "control/config.hpp"
 
 #include "control/net_filter.hpp"
+#include "control/osc_sender.hpp"
 
 #include <toml++/toml.h>
 
@@ -157,14 +158,17 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& ori
     r.boolean(osc, "osc", "tcp", c.osc_tcp);
     r.strings(osc, "osc", "allow", c.osc_allow);
     for (const auto& n : c.osc_allow) {
-        if (!NetFilter::is_valid_network(n)) {
-            r.fail("osc.allow", "'" + n + "' is not a network like 192.168.1.0/24 or fe80::/10");
+        if (!NetFilter::is_valid_entry(n)) {
+            r.fail("osc.allow", "'" + n +
+                                    "' is not a network like 192.168.1.0/24 or fe80::/10, nor one of the words "
+                                    "loopback, local, private");
         }
     }
     r.strings(osc, "osc", "subscribers", c.osc_subscribers);
     for (const auto& u : c.osc_subscribers) {
-        if (u.rfind("osc.udp://", 0) != 0 && u.rfind("osc.tcp://", 0) != 0) {
-            r.fail("osc.subscribers", "'" + u + "' is not an OSC URL like osc.udp://192.168.1.20:9001");
+        std::string reason;
+        if (!OscSender::parse_url(u, &reason)) {
+            r.fail("osc.subscribers", reason); // numeric only: feedback never waits on a name lookup
         }
     }
 

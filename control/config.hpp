@@ -26,8 +26,8 @@ struct Config {
     // [osc]
     int osc_port = 9000;
     bool osc_tcp = true;                  // also listen on TCP, same port
-    std::vector<std::string> osc_allow;   // source networks; empty = NetFilter defaults
-    std::vector<std::string> osc_subscribers; // static feedback targets (osc.udp://host:port)
+    std::vector<std::string> osc_allow;   // CIDR networks or loopback/local/private; empty = loopback + local
+    std::vector<std::string> osc_subscribers; // static feedback targets (numeric osc.udp:// or osc.tcp:// URLs)
     // [midi]
     bool midi_enabled = true;             // a JACK MIDI input port
     std::string midi_port = "midi_in";

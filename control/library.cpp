@@ -24,17 +24,23 @@ const fs::path& Library::folder(std::string_view folder) const {
 }
 
 fs::path Library::resolve(std::string_view folder_name, std::string_view name, bool allow_absolute) const {
+    const fs::path& base = folder(folder_name);
     if (name.empty()) {
         throw ControlError("empty file name");
     }
+    // One text for every name that is not inside the folder, whether or not
+    // the file it points at exists: the reply must not tell them apart.
+    const auto outside = [&] {
+        return ControlError("'" + std::string(name) + "' is not a name inside the " + std::string(folder_name) +
+                            " folder");
+    };
     if (name.find('\0') != std::string_view::npos) {
-        throw ControlError("file name contains a NUL byte");
+        throw outside();
     }
     const fs::path requested(name);
     if (requested.is_absolute()) {
         if (!allow_absolute) {
-            throw ControlError("'" + std::string(name) + "': absolute paths are not allowed; name a file in the " +
-                               std::string(folder_name) + " folder");
+            throw outside();
         }
         if (!fs::is_regular_file(requested)) {
             throw ControlError("'" + std::string(name) + "': no such file");
@@ -43,24 +49,32 @@ fs::path Library::resolve(std::string_view folder_name, std::string_view name, b
     }
     for (const auto& part : requested) {
         if (part == "..") {
-            throw ControlError("'" + std::string(name) + "': '..' is not allowed");
+            throw outside();
         }
     }
-    const fs::path& base = folder(folder_name);
-    const fs::path candidate = base / requested;
     std::error_code ec;
     const fs::path real_base = fs::weakly_canonical(base, ec);
-    const fs::path real = fs::weakly_canonical(candidate, ec);
     if (ec) {
-        throw ControlError("'" + std::string(name) + "': " + ec.message());
+        throw ControlError("the " + std::string(folder_name) + " folder cannot be read: " + ec.message());
     }
-    // A link inside the folder may not lead out of it.
+    // weakly_canonical leaves a dangling link at the end unresolved: follow
+    // it by hand so a broken link out of the folder reads like a working one.
+    fs::path candidate = base / requested;
+    for (int hops = 0; hops < 40 && fs::is_symlink(fs::symlink_status(candidate, ec)); ++hops) {
+        const fs::path target = fs::read_symlink(candidate, ec);
+        if (ec) {
+            break;
+        }
+        candidate = target.is_absolute() ? target : candidate.parent_path() / target;
+    }
+    const fs::path real = fs::weakly_canonical(candidate, ec);
+    // A link inside the folder may not lead out of it (nor may a broken one).
     const auto mismatch = std::mismatch(real_base.begin(), real_base.end(), real.begin(), real.end());
-    if (mismatch.first != real_base.end()) {
-        throw ControlError("'" + std::string(name) + "' leads outside the " + std::string(folder_name) + " folder");
+    if (ec || mismatch.first != real_base.end()) {
+        throw outside();
     }
     if (!fs::is_regular_file(real)) {
-        throw ControlError("'" + std::string(name) + "': no such file in " + base.string());
+        throw ControlError("'" + std::string(name) + "': no such file in the " + std::string(folder_name) + " folder");
     }
     return real;
 }

@@ -1,5 +1,7 @@
 #include "control/midi_router.hpp"
 
+#include "control/log_limiter.hpp"
+#include "control/log_text.hpp"
 #include "control/preset_file.hpp"
 
 #include <spdlog/spdlog.h>
@@ -38,7 +40,7 @@ void MidiRouter::save_locked() const {
             std::filesystem::create_directories(file.parent_path());
             write_file_atomically(file, text);
         } catch (const std::exception& e) {
-            spdlog::error("MIDI mappings not saved: {}", e.what());
+            spdlog::error("MIDI mappings not saved: {}", escape_for_log(e.what(), 400));
         }
     };
     if (work_) {
@@ -69,11 +71,13 @@ void MidiRouter::handle(const MidiEvent& event) {
                 break;
             case MidiAction::Kind::program:
                 presets_.request_load_index(a.program, [](const std::string& message) {
-                    spdlog::warn("MIDI program change: {}", message);
+                    LogLimiter::shared().log(spdlog::level::warn, "midi.program_error",
+                                             "MIDI program change: " + escape_for_log(message, 400));
                 });
                 break;
             case MidiAction::Kind::learned: {
-                spdlog::info("MIDI learned: channel {} CC {} -> {}", a.mapping.channel, a.mapping.cc, a.mapping.address);
+                spdlog::info("MIDI learned: channel {} CC {} -> '{}'", a.mapping.channel, a.mapping.cc,
+                             escape_for_log(a.mapping.address));
                 {
                     std::lock_guard lock(mutex_);
                     save_locked();
@@ -88,7 +92,10 @@ void MidiRouter::handle(const MidiEvent& event) {
             }
             }
         } catch (const std::exception& e) {
-            spdlog::warn("MIDI {:02X} {:02X} {:02X}: {}", event.status, event.data1, event.data2, e.what());
+            // A controller sends many events a second: one line a second.
+            LogLimiter::shared().log(spdlog::level::warn, "midi.error",
+                                     fmt::format("MIDI {:02X} {:02X} {:02X}: {}", event.status, event.data1,
+                                                 event.data2, escape_for_log(e.what(), 400)));
         }
     }
 }

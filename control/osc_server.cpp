@@ -1,9 +1,13 @@
 #include "control/osc_server.hpp"
 
+#include "control/log_limiter.hpp"
+#include "control/log_text.hpp"
+
 #include <lo/lo.h>
 #include <spdlog/spdlog.h>
 
-#include <netdb.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <optional>
 #include <stdexcept>
 #include <string_view>
@@ -78,8 +82,13 @@ void OscServer::set_filter(NetFilter filter) {
 
 void OscServer::start(int port, bool tcp) {
     const std::string port_text = std::to_string(port);
+    // liblo reports each malformed packet here, with the packet's own bytes
+    // in `where`: escaped, and one line a second at most.
     auto on_error = [](int num, const char* msg, const char* where) {
-        spdlog::warn("OSC: liblo error {} in {}: {}", num, where ? where : "?", msg ? msg : "?");
+        LogLimiter::shared().log(spdlog::level::warn, "osc.liblo_error",
+                                 fmt::format("OSC: liblo error {} in '{}': {}", num,
+                                             escape_for_log(where != nullptr ? where : "?"),
+                                             escape_for_log(msg != nullptr ? msg : "?")));
     };
     // Port 0 asks for any free port (liblo wants no port string for that).
     udp_ = lo_server_thread_new_with_proto(port == 0 ? nullptr : port_text.c_str(), LO_UDP, on_error);
@@ -96,6 +105,12 @@ void OscServer::start(int port, bool tcp) {
         }
         lo_server_thread_add_method(tcp_, nullptr, nullptr, &OscServer::on_message, this);
     }
+    try {
+        sender_.start(lo_server_get_socket_fd(udp_server())); // replies leave from the server's port
+    } catch (const std::exception&) {
+        stop();
+        throw;
+    }
     if (lo_server_thread_start(udp_) != 0 || (tcp_ != nullptr && lo_server_thread_start(tcp_) != 0)) {
         stop();
         throw std::runtime_error("cannot start the OSC server threads");
@@ -103,6 +118,7 @@ void OscServer::start(int port, bool tcp) {
 }
 
 void OscServer::stop() {
+    sender_.stop(); // first: it sends from the UDP server's socket
     for (lo_server_thread* t : {&udp_, &tcp_}) {
         if (*t != nullptr) {
             lo_server_thread_stop(*t);
@@ -110,36 +126,12 @@ void OscServer::stop() {
             *t = nullptr;
         }
     }
-    std::lock_guard lock(send_mutex_);
-    for (auto& [url, a] : targets_) {
-        lo_address_free(a);
-    }
-    targets_.clear();
 }
 
 lo_server OscServer::udp_server() const { return lo_server_thread_get_server(udp_); }
 
-void OscServer::send_to(const std::string& url, const OscMessage& message) {
-    std::lock_guard lock(send_mutex_);
-    if (udp_ == nullptr) {
-        return;
-    }
-    auto it = targets_.find(url);
-    if (it == targets_.end()) {
-        lo_address a = lo_address_new_from_url(url.c_str());
-        if (a == nullptr) {
-            return;
-        }
-        it = targets_.emplace(url, a).first;
-    }
-    const bool tcp = lo_address_get_protocol(it->second) == LO_TCP;
-    lo_message m = to_lo(message);
-    if (tcp) {
-        lo_send_message(it->second, message.path.c_str(), m); // its own connection
-    } else {
-        lo_send_message_from(it->second, udp_server(), message.path.c_str(), m);
-    }
-    lo_message_free(m);
+bool OscServer::send_to(const std::string& url, const OscMessage& message) {
+    return sender_.send(url, message);
 }
 
 int OscServer::on_message(const char* path, const char* types, lo_arg** argv, int argc, lo_message msg,
@@ -171,6 +163,17 @@ void OscServer::reply(lo_server server, lo_message to, const OscMessage& message
     if (source == nullptr) {
         return;
     }
+    if (lo_address_get_protocol(source) != LO_TCP) {
+        // A UDP sender gets its replies through the sender's queue, so a
+        // full socket buffer or a slow peer never holds this thread.
+        const std::string host = numeric_host(source);
+        const char* port = lo_address_get_port(source);
+        (void)sender_.send(std::string("osc.udp://") + (host.find(':') != std::string::npos ? "[" + host + "]" : host) +
+                               ":" + (port != nullptr ? port : "0") + "/",
+                           message);
+        return;
+    }
+    // On the client's own TCP connection, as liblo's server thread owns it.
     lo_message m = to_lo(message);
     lo_send_message_from(source, server, message.path.c_str(), m);
     lo_message_free(m);
@@ -178,7 +181,8 @@ void OscServer::reply(lo_server server, lo_message to, const OscMessage& message
 
 void OscServer::error(lo_server server, lo_message to, const std::string& path, const std::string& message) {
     errors_.fetch_add(1, std::memory_order_relaxed);
-    spdlog::debug("OSC: refused {}: {}", path, message);
+    LogLimiter::shared().log(spdlog::level::debug, "osc.refused",
+                             fmt::format("OSC: refused '{}': {}", escape_for_log(path), escape_for_log(message)));
     reply(server, to, OscMessage{"/rig/error", {OscArg::of(path), OscArg::of(message)}});
 }
 
@@ -204,8 +208,11 @@ void OscServer::handle(lo_server server, const char* path, const char* types, lo
         // Handled on the control loop; replies leave through the sender.
         // The OSC thread goes back to reading at once.
         auto later = [this, sender_url](const OscMessage& m) {
-            if (m.path == "/rig/error") {
+            if (m.path == "/rig/error" && m.args.size() == 2) {
                 errors_.fetch_add(1, std::memory_order_relaxed);
+                LogLimiter::shared().log(spdlog::level::debug, "osc.refused",
+                                         fmt::format("OSC: refused '{}': {}", escape_for_log(m.args[0].s),
+                                                     escape_for_log(m.args[1].s)));
             }
             send_to(sender_url, m);
         };

@@ -3,14 +3,13 @@
 #include "control/address_space.hpp"
 #include "control/control_loop.hpp"
 #include "control/net_filter.hpp"
+#include "control/osc_sender.hpp"
 
 #include <lo/lo_osc_types.h>
 #include <lo/lo_types.h>
 
 #include <atomic>
 #include <cstdint>
-#include <map>
-#include <mutex>
 #include <string>
 
 namespace rigd::control {
@@ -34,9 +33,11 @@ public:
     void stop();
     [[nodiscard]] int port() const noexcept { return port_; }
 
-    // Sends from the UDP server socket (or over TCP for osc.tcp:// URLs).
-    // Any thread.
-    void send_to(const std::string& url, const OscMessage& message);
+    // Queues a message for a numeric osc.udp:// (sent from the UDP server
+    // socket) or osc.tcp:// URL; never blocks (see OscSender). Returns false
+    // when it was refused or dropped (counted in sender_stats()). Any thread.
+    bool send_to(const std::string& url, const OscMessage& message);
+    [[nodiscard]] OscSender::Stats sender_stats() const { return sender_.stats(); }
     // Any thread; the allow list (numeric hosts), replaceable at run time.
     [[nodiscard]] bool allows(std::string_view host) const;
     void set_filter(NetFilter filter);
@@ -60,8 +61,7 @@ private:
     lo_server_thread udp_ = nullptr;
     lo_server_thread tcp_ = nullptr;
     int port_ = 0;
-    std::mutex send_mutex_; // guards targets_ (feedback and late errors)
-    std::map<std::string, lo_address> targets_;
+    OscSender sender_; // everything but replies on a client's own TCP connection
     std::atomic<std::uint64_t> messages_{0};
     std::atomic<std::uint64_t> errors_{0};
     std::atomic<std::uint64_t> dropped_{0};

@@ -1,5 +1,6 @@
 #include "daemon/daemon.hpp"
 
+#include "control/log_limiter.hpp"
 #include "control/preset_file.hpp"
 #include "rigd_config.h"
 
@@ -240,6 +241,13 @@ int Daemon::run() {
         }
     });
     spdlog::info("OSC listening on port {} (UDP{})", osc_->port(), config_.osc_tcp ? " and TCP" : "");
+    {
+        std::string nets;
+        for (const auto& n : make_filter(config_.osc_allow).networks()) {
+            nets += (nets.empty() ? "" : ", ") + n;
+        }
+        spdlog::info("OSC accepts messages from {}", nets);
+    }
 
     while (signal_received.load() == 0 && !host_->server_gone()) {
         std::this_thread::sleep_for(10ms);
@@ -295,7 +303,11 @@ void Daemon::report_counters() {
     check("control request(s) dropped (control queue full)", loop_.dropped(), loop_dropped_);
     if (osc_) {
         check("OSC message(s) from outside the allowed networks dropped", osc_->dropped(), osc_dropped_);
+        const auto sender = osc_->sender_stats();
+        check("OSC message(s) to a target whose queue was full dropped", sender.dropped_queue_full, sender_full_);
+        check("OSC target(s) that stopped reading dropped", sender.dropped_slow_target, sender_slow_);
     }
+    control::LogLimiter::shared().flush(); // summaries of what a flood held back
 }
 
 void Daemon::reload_config() {

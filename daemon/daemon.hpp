@@ -82,6 +82,8 @@ private:
     std::uint64_t osc_dropped_ = 0;
     std::uint64_t midi_dropped_ = 0;
     std::uint64_t loop_dropped_ = 0;
+    std::uint64_t sender_full_ = 0;
+    std::uint64_t sender_slow_ = 0;
 };
 
 } // namespace rigd::daemon

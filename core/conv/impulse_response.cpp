@@ -7,7 +7,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <array>
+#include <cstdint>
 #include <cstdio>
+#include <fstream>
 #include <memory>
 #include <numbers>
 #include <string>
@@ -35,6 +38,78 @@ struct SndfileCloser {
     return buf;
 }
 
+[[nodiscard]] std::uint64_t little_endian(const unsigned char* p, int bytes) {
+    std::uint64_t v = 0;
+    for (int i = bytes - 1; i >= 0; --i) {
+        v = (v << 8) | p[i];
+    }
+    return v;
+}
+
+// libsndfile loads what is there when a header promises more bytes than the
+// file holds (a copy cut short, a writer that died): the IR would be silently
+// shorter. Walks the RIFF/RF64 chunks and returns the number of whole frames
+// the data chunk holds; throws IrLoadError on any inconsistency.
+[[nodiscard]] std::uint64_t checked_data_frames(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::error_code ec;
+    const std::uint64_t file_bytes = std::filesystem::file_size(path, ec);
+    if (!in || ec) {
+        throw IrLoadError(path, "cannot be read");
+    }
+    const auto read_at = [&](std::uint64_t offset, unsigned char* out, std::size_t n) {
+        in.seekg(static_cast<std::streamoff>(offset));
+        return static_cast<bool>(in.read(reinterpret_cast<char*>(out), static_cast<std::streamsize>(n)));
+    };
+    std::array<unsigned char, 12> head{};
+    if (!read_at(0, head.data(), head.size())) {
+        throw IrLoadError(path, "truncated: shorter than a WAV header");
+    }
+    const std::string riff_id(reinterpret_cast<const char*>(head.data()), 4);
+    const bool rf64 = riff_id == "RF64";
+    std::uint64_t riff_bytes = little_endian(head.data() + 4, 4);
+    std::uint64_t rf64_data_bytes = 0;
+    std::uint64_t block_align = 0;
+    std::uint64_t offset = 12;
+    while (offset + 8 <= file_bytes) {
+        std::array<unsigned char, 28> chunk{};
+        const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(chunk.size(), file_bytes - offset));
+        if (!read_at(offset, chunk.data(), want)) {
+            break;
+        }
+        const std::string id(reinterpret_cast<const char*>(chunk.data()), 4);
+        const std::uint64_t size = little_endian(chunk.data() + 4, 4);
+        if (id == "ds64" && want >= 24) {
+            riff_bytes = little_endian(chunk.data() + 8, 8);
+            rf64_data_bytes = little_endian(chunk.data() + 16, 8);
+        } else if (id == "fmt " && want >= 22) {
+            block_align = little_endian(chunk.data() + 20, 2);
+        } else if (id == "data") {
+            const std::uint64_t data_bytes = rf64 && size == 0xffffffffu ? rf64_data_bytes : size;
+            // A missing pad byte after an odd-sized last chunk is harmless.
+            if (riff_bytes + 8 > file_bytes + 1) {
+                throw IrLoadError(path, "truncated: the header promises " + std::to_string(riff_bytes + 8) +
+                                            " bytes, the file has " + std::to_string(file_bytes));
+            }
+            if (offset + 8 + data_bytes > file_bytes) {
+                throw IrLoadError(path, "truncated: the data chunk promises " + std::to_string(data_bytes) +
+                                            " bytes, " + std::to_string(file_bytes - offset - 8) + " follow");
+            }
+            if (block_align == 0) {
+                throw IrLoadError(path, "inconsistent header: no format chunk before the data");
+            }
+            if (data_bytes % block_align != 0) {
+                throw IrLoadError(path, "inconsistent header: a data chunk of " + std::to_string(data_bytes) +
+                                            " bytes is not a whole number of " + std::to_string(block_align) +
+                                            "-byte frames");
+            }
+            return data_bytes / block_align;
+        }
+        offset += 8 + size + (size & 1);
+    }
+    throw IrLoadError(path, "truncated or inconsistent: no data chunk inside the file");
+}
+
 } // namespace
 
 ImpulseResponse ImpulseResponse::load_wav(const std::filesystem::path& path) {
@@ -54,8 +129,13 @@ ImpulseResponse ImpulseResponse::load_wav(const std::filesystem::path& path) {
     if (container != SF_FORMAT_WAV && container != SF_FORMAT_WAVEX && container != SF_FORMAT_RF64) {
         throw IrLoadError(path, "not a WAV file (" + container_name(info.format) + ")");
     }
+    const std::uint64_t header_frames = checked_data_frames(path);
     if (info.frames <= 0) {
         throw IrLoadError(path, "empty: no sample frames");
+    }
+    if (header_frames != static_cast<std::uint64_t>(info.frames)) {
+        throw IrLoadError(path, "inconsistent header: the data chunk holds " + std::to_string(header_frames) +
+                                    " frames, the decoder reads " + std::to_string(info.frames));
     }
     if (info.channels < 1 || info.channels > 2) {
         throw IrLoadError(path, std::to_string(info.channels) + " channels; only mono or stereo IRs are supported");

@@ -115,6 +115,11 @@ TEST_CASE("config: bad files name the file and the key") {
           std::string::npos);
     CHECK(message("[osc]\nallow = [\"10.0.0.0/33\"]\n").find("osc.allow") != std::string::npos);
     CHECK(message("[osc]\nsubscribers = [\"http://x\"]\n").find("key 'osc.subscribers'") != std::string::npos);
+    CHECK(message("[osc]\nsubscribers = [\"osc.udp://phone.lan:9001\"]\n").find("names a host") != std::string::npos);
+    CHECK(message("[osc]\nallow = [\"everyone\"]\n").find("nor one of the words loopback, local, private") !=
+          std::string::npos);
+    CHECK(parse_config("[osc]\nallow = [\"loopback\", \"local\", \"10.8.0.0/16\"]\n", "/etc/rigd/rigd.toml").osc_allow ==
+          std::vector<std::string>{"loopback", "local", "10.8.0.0/16"});
     CHECK(message("[midi]\nprogram_channel = 17\n").find("key 'midi.program_channel'") != std::string::npos);
     CHECK(message("[midi]\nport = \"a:b\"\n").find("key 'midi.port'") != std::string::npos);
     CHECK(message("osc = 3\n").find("key 'osc': expected a [osc] table") != std::string::npos);

@@ -7,7 +7,9 @@
 
 #include <cmath>
 #include <complex>
+#include <cstdint>
 #include <fstream>
+#include <iterator>
 #include <numbers>
 #include <string>
 
@@ -238,15 +240,70 @@ TEST_CASE("bad IR files give an IrLoadError that names the file and the problem"
     const auto nan = write_wav("nan.wav", with_nan, 48000);
     check_load_error([&] { (void)ImpulseResponse::load_wav(nan); }, nan, "not a finite number");
 
-    // A valid file cut short: the header promises more frames than follow.
-    const auto full = write_wav("truncated.wav", decaying_noise(48000, 9000.0, 10), 48000, SF_FORMAT_PCM_24);
-    std::filesystem::resize_file(full, std::filesystem::file_size(full) / 2);
-    bool refused_or_short = false;
-    try {
-        const ImpulseResponse ir = ImpulseResponse::load_wav(full);
-        refused_or_short = ir.samples.size() < 48000; // libsndfile may trust the file size instead
-    } catch (const IrLoadError& e) {
-        refused_or_short = std::string(e.what()).find("truncated.wav") != std::string::npos;
+}
+
+namespace {
+
+// Offset of a chunk's size field in a RIFF file written by libsndfile.
+std::size_t chunk_size_offset(const std::filesystem::path& path, const char* id) {
+    std::ifstream in(path, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto at = bytes.find(id, 12);
+    REQUIRE(at != std::string::npos);
+    return at + 4;
+}
+
+void patch_u32(const std::filesystem::path& path, std::size_t offset, std::uint32_t v) {
+    std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
+    f.seekp(static_cast<std::streamoff>(offset));
+    for (int i = 0; i < 4; ++i) {
+        f.put(static_cast<char>((v >> (8 * i)) & 0xff));
     }
-    CHECK(refused_or_short);
+}
+
+} // namespace
+
+TEST_CASE("truncated and header-inconsistent WAV files are refused, naming the file") {
+    const auto ir = decaying_noise(48000, 9000.0, 10);
+    // Every format the loader accepts, cut short by a third: the header promises more than follows.
+    for (const int format : {SF_FORMAT_WAV | SF_FORMAT_PCM_16, SF_FORMAT_WAV | SF_FORMAT_PCM_24,
+                             SF_FORMAT_WAV | SF_FORMAT_FLOAT, SF_FORMAT_WAVEX | SF_FORMAT_PCM_24,
+                             SF_FORMAT_RF64 | SF_FORMAT_FLOAT}) {
+        const auto cut = write_sound("cut-" + std::to_string(format) + ".wav", ir, 1, 48000, format);
+        REQUIRE_NOTHROW((void)ImpulseResponse::load_wav(cut)); // whole, it loads
+        std::filesystem::resize_file(cut, std::filesystem::file_size(cut) * 2 / 3);
+        INFO(format);
+        check_load_error([&] { (void)ImpulseResponse::load_wav(cut); }, cut, "truncated");
+    }
+    // Cut inside the header itself.
+    const auto stub = write_wav("stub.wav", ir, 48000, SF_FORMAT_PCM_16);
+    std::filesystem::resize_file(stub, 30);
+    CHECK_THROWS_AS((void)ImpulseResponse::load_wav(stub), IrLoadError);
+
+    // A data chunk size larger than the file, the RIFF size right.
+    const auto big = write_wav("data-too-big.wav", ir, 48000, SF_FORMAT_PCM_16);
+    patch_u32(big, chunk_size_offset(big, "data"), 48000 * 2 + 4000);
+    check_load_error([&] { (void)ImpulseResponse::load_wav(big); }, big, "truncated: the data chunk promises 100000 bytes");
+
+    // A data chunk size that is not a whole number of frames.
+    const auto odd = write_wav("data-odd.wav", ir, 48000, SF_FORMAT_PCM_24);
+    patch_u32(odd, chunk_size_offset(odd, "data"), 48000 * 3 - 1);
+    check_load_error([&] { (void)ImpulseResponse::load_wav(odd); }, odd, "not a whole number of 3-byte frames");
+
+    // A data chunk that claims less than the file holds: the decoder and the header disagree.
+    const auto small = write_wav("data-small.wav", ir, 48000, SF_FORMAT_PCM_16);
+    patch_u32(small, chunk_size_offset(small, "data"), 1000 * 2);
+    bool refused = false;
+    try {
+        const ImpulseResponse r = ImpulseResponse::load_wav(small);
+        refused = r.samples.size() == 1000; // libsndfile honoured the header: consistent, not an error
+    } catch (const IrLoadError& e) {
+        refused = std::string(e.what()).find("data-small.wav") != std::string::npos;
+    }
+    CHECK(refused);
+
+    // A RIFF size larger than the file.
+    const auto riff = write_wav("riff-too-big.wav", ir, 48000, SF_FORMAT_PCM_16);
+    patch_u32(riff, 4, static_cast<std::uint32_t>(std::filesystem::file_size(riff) + 1000));
+    check_load_error([&] { (void)ImpulseResponse::load_wav(riff); }, riff, "truncated: the header promises");
 }

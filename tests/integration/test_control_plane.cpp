@@ -428,12 +428,12 @@ TEST_CASE("control: files resolve only inside their folders") {
     osc.send("/rig/chain/add", add);
     CHECK(rig.get("/rig/stage/amp/model").has_value());
     osc.send_string("/rig/stage/amp/model", "../presets/start.toml");
-    rig.expect_error("/rig/stage/amp/model", "'..' is not allowed");
+    rig.expect_error("/rig/stage/amp/model", "is not a name inside the models folder");
     osc.send_string("/rig/stage/amp/model", "/etc/passwd");
-    rig.expect_error("/rig/stage/amp/model", "absolute paths are not allowed");
+    rig.expect_error("/rig/stage/amp/model", "'/etc/passwd' is not a name inside the models folder");
     std::filesystem::create_symlink("/etc/hostname", rig.dir.path() / "models" / "sneaky.nam");
     osc.send_string("/rig/stage/amp/model", "sneaky.nam");
-    rig.expect_error("/rig/stage/amp/model", "leads outside the models folder");
+    rig.expect_error("/rig/stage/amp/model", "'sneaky.nam' is not a name inside the models folder");
     osc.send_string("/rig/preset/load", "../rigd");
     rig.expect_error("/rig/preset/load", "preset name");
     osc.send_string("/rig/preset/save", "../../evil");
