@@ -1,6 +1,7 @@
 // Control-plane latencies (issue 5): OSC set -> audible, preset switch
 // request -> new preset fully audible, feedback delivery to a subscriber.
 #include "control/address_space.hpp"
+#include "control/control_loop.hpp"
 #include "control/feedback.hpp"
 #include "control/library.hpp"
 #include "control/net_filter.hpp"
@@ -8,6 +9,7 @@
 #include "control/preset_file.hpp"
 #include "control/preset_manager.hpp"
 #include "control/rig_controller.hpp"
+#include "control/worker.hpp"
 #include "core/engine.hpp"
 #include "core/stage_factory.hpp"
 #include "rigd_config.h"
@@ -30,19 +32,44 @@ constexpr double kPeriodUs = 128.0 / 48000.0 * 1e6;
 
 fs::path fixtures() { return fs::path(RIGD_SOURCE_DIR) / "fixtures"; }
 
+// The control plane wired as the daemon wires it: a control loop owning the
+// model, a worker for builds and files, the engine driven by the benchmark
+// (or an audio thread).
 struct Rig {
     control::Library library{fixtures() / "presets", fixtures() / "models", fixtures() / "irs"};
     core::Engine engine;
-    control::RigController rig{engine, core::StageFactory::builtin(), library};
-    control::PresetManager presets{rig, library, core::StageFactory::builtin()};
-    control::AddressSpace space{rig, presets, library, {}};
+    control::Worker worker;
+    control::ControlLoop loop;
+    control::Executors exec{[this](std::function<void()> f) { worker.post(std::move(f)); },
+                            [this](std::function<void()> f) { (void)loop.post(std::move(f)); }};
+    control::RigController rig{engine, core::StageFactory::builtin(), library, exec};
+    control::PresetManager presets{rig, library, core::StageFactory::builtin(), exec};
+    control::OscServer* server = nullptr;
+    control::Feedback feedback{rig, &engine.counters(), [this](const std::string& url, const control::OscMessage& m) {
+                                   if (server != nullptr) {
+                                       server->send_to(url, m);
+                                   }
+                               }};
+    control::AddressSpace space{rig, presets, library, &feedback, {}};
     std::vector<float> in = std::vector<float>(128, 0.25f);
     std::vector<float> l = std::vector<float>(128);
     std::vector<float> r = std::vector<float>(128);
 
     explicit Rig(const std::string& preset) {
         (void)rig.start(control::load_preset_file(library.resolve_preset(preset), core::StageFactory::builtin()),
-                        kSpec);
+                        kSpec, preset);
+        feedback.set_space(&space);
+        rig.set_listener(&feedback);
+        loop.start(
+            [this] {
+                rig.pump();
+                feedback.tick(std::chrono::steady_clock::now());
+            },
+            std::chrono::milliseconds(1));
+    }
+    ~Rig() {
+        loop.stop();
+        (void)worker.stop(std::chrono::seconds(10));
     }
     void period() { engine.process(in, l, r); }
 };
@@ -60,7 +87,7 @@ void BM_OscSetToAudible(benchmark::State& state) {
         const float before = rig.l[64];
         db = db == -6.0f ? -12.0f : -6.0f;
         const auto t0 = std::chrono::steady_clock::now();
-        (void)rig.space.handle({"/rig/master/volume", {control::OscArg::of(db)}}, nullptr);
+        rig.loop.call([&] { (void)rig.space.handle(control::OscMessage{"/rig/master/volume", {control::OscArg::of(db)}}); });
         const auto t1 = std::chrono::steady_clock::now();
         state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
         int periods = 0;
@@ -72,14 +99,13 @@ void BM_OscSetToAudible(benchmark::State& state) {
         for (int i = 0; i < 10; ++i) {
             rig.period(); // let the ramp finish
         }
-        rig.rig.collect_retired();
     }
     state.counters["periods_to_audible"] = periods_total / static_cast<double>(state.iterations());
 }
 BENCHMARK(BM_OscSetToAudible)->UseManualTime()->Unit(benchmark::kMicrosecond)->Iterations(200);
 
-// From /rig/preset/load to the new preset alone in the output: loader-thread
-// build time plus the engine's 30 ms crossfade, with audio running.
+// From /rig/preset/load to the new preset alone in the output: worker
+// read + build time plus the engine's 20 ms crossfade, with audio running.
 void BM_PresetSwitch(benchmark::State& state, const char* from, const char* to) {
     Rig rig(from);
     std::atomic<bool> run{true};
@@ -103,8 +129,11 @@ void BM_PresetSwitch(benchmark::State& state, const char* from, const char* to) 
         const std::string target = forward ? to : from;
         forward = !forward;
         const auto t0 = std::chrono::steady_clock::now();
-        rig.presets.request_load(target, nullptr);
-        rig.presets.wait_idle(); // file read, chain built and prepared, handed to the engine
+        rig.loop.call([&] { rig.presets.request_load(target, nullptr); });
+        // File read, chain built and prepared, handed to the engine.
+        while (!rig.loop.call([&] { return rig.rig.preset_file() == target && !rig.rig.has_pending_work(); })) {
+            std::this_thread::sleep_for(std::chrono::microseconds(100));
+        }
         const auto t1 = std::chrono::steady_clock::now();
         const std::uint64_t handed_over = periods.load();
         while (idle_after.load() <= handed_over) { // the crossfade, in (simulated) real time
@@ -113,7 +142,6 @@ void BM_PresetSwitch(benchmark::State& state, const char* from, const char* to) 
         const auto t2 = std::chrono::steady_clock::now();
         build_s += std::chrono::duration<double>(t1 - t0).count();
         state.SetIterationTime(std::chrono::duration<double>(t2 - t0).count());
-        rig.rig.collect_retired();
     }
     state.counters["build_ms"] = build_s * 1e3 / static_cast<double>(state.iterations());
     state.counters["fade_ms"] = core::Engine::kChainFadeMs;
@@ -129,18 +157,9 @@ BENCHMARK_CAPTURE(BM_PresetSwitch, crunch_to_demo_with_cab, "crunch", "demo")
 // the whole path through liblo, the controller and the feedback thread.
 void BM_FeedbackDelivery(benchmark::State& state) {
     Rig rig("clean");
-    control::OscServer* server_ptr = nullptr;
-    control::Feedback feedback(rig.space, rig.rig, &rig.engine.counters(),
-                               [&](const std::string& url, const control::OscMessage& m) {
-                                   if (server_ptr != nullptr) {
-                                       server_ptr->send_to(url, m);
-                                   }
-                               });
-    rig.rig.set_listener(&feedback);
-    control::OscServer server(rig.space, &feedback, control::NetFilter());
+    control::OscServer server(rig.loop, rig.space, control::NetFilter());
     server.start(0, false);
-    server_ptr = &server;
-    feedback.start();
+    rig.server = &server;
     const std::string port = std::to_string(server.port());
     lo_server phone = lo_server_new_with_proto(nullptr, LO_UDP, nullptr);
     std::atomic<int> got{0};
@@ -172,12 +191,9 @@ void BM_FeedbackDelivery(benchmark::State& state) {
         const auto t1 = std::chrono::steady_clock::now();
         state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
         rig.period();
-        rig.rig.collect_retired();
     }
-    feedback.stop();
-    server_ptr = nullptr;
     server.stop();
-    rig.rig.set_listener(nullptr);
+    rig.server = nullptr;
     lo_address_free(daemon);
     lo_address_free(script_to);
     lo_server_free(phone);

@@ -6,6 +6,14 @@
 
 #include <doctest/doctest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cmath>
 #include <csignal>
 #include <deque>
 #include <fstream>
@@ -222,7 +230,9 @@ TEST_CASE("issue 9: model and IR names over OSC stay inside their folders after 
         CHECK(e->strings.at(1).find("folder") != std::string::npos);
     }
     CHECK(answers[0].find("no such file") == std::string::npos);
-    CHECK(answers[0].substr(answers[0].find(':')) == answers[1].substr(answers[1].find(':')));
+    REQUIRE(answers[0].find("' ") != std::string::npos);
+    REQUIRE(answers[1].find("' ") != std::string::npos);
+    CHECK(answers[0].substr(answers[0].find("' ")) == answers[1].substr(answers[1].find("' ")));
     CHECK(osc.ask("/rig/stage/cab/ir", "/rig/stage/cab/ir")->strings.at(0) == (dir.path() / "outside.wav").string());
     CHECK(rigd.stop(SIGTERM, 3000ms) == 0);
 }
@@ -269,4 +279,121 @@ TEST_CASE("issue 9: SIGTERM during a preset load exits 0 within 2 s; SIGHUP re-r
     REQUIRE(status);
     CHECK(*status == 0);
     CHECK(seconds < 2.0);
+}
+
+TEST_CASE("issue 9: a JACK period change with a 10 s IR loaded holds the graph for no longer than a period") {
+    // The rebuild (IR resampling, FFT planning) runs on the control side;
+    // JACK's buffer-size callback only records the new size. jack_bufsize
+    // returns once every client's callback did: it measures ours.
+    TempDir dir;
+    JackServer jack(dir.path(), 48000, 256);
+    std::filesystem::create_directories(dir.path() / "irs");
+    std::vector<float> ir(480000);
+    std::uint32_t seed = 99;
+    for (std::size_t i = 0; i < ir.size(); ++i) {
+        seed = seed * 1664525u + 1013904223u;
+        const float noise = static_cast<float>((seed >> 8) & 0xFFFF) / 32768.0f - 1.0f;
+        ir[i] = noise * std::exp(-static_cast<float>(i) / 96000.0f) * 0.5f;
+    }
+    write_wav_mono(dir.path() / "irs" / "long.wav", ir, 48000);
+    Daemon rigd(jack, dir,
+                {.preset_toml = "name = \"long\"\n\n[[stage]]\nid = \"cab\"\ntype = \"cab\"\nir = \"long.wav\"\n",
+                 .extra_config = ""});
+    OscClient osc(rigd.osc_port());
+    REQUIRE(osc.ask("/rig/stage/cab/ir", "/rig/stage/cab/ir")->strings.at(0) == "long.wav");
+    for (const int frames : {1024, 128, 512}) {
+        const auto t0 = std::chrono::steady_clock::now();
+        REQUIRE(run_command({"jack_bufsize", std::to_string(frames)}, dir.path() / "bufsize.log", jack.env()) == 0);
+        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+        MESSAGE("jack_bufsize " << frames << " took " << ms << " ms with a 10 s IR loaded");
+        CHECK(ms < 250.0); // the old in-callback rebuild took 0.5-1.7 s here
+        std::optional<OscClient::Message> status;
+        const auto deadline = std::chrono::steady_clock::now() + 10s;
+        do {
+            std::this_thread::sleep_for(50ms);
+            status = osc.ask("/rig/status", "/rig/status");
+        } while ((!status || status->numbers.at(3) != frames) && std::chrono::steady_clock::now() < deadline);
+        REQUIRE(status);
+        CHECK(status->numbers.at(3) == frames);
+    }
+    // The rebuilt chain plays: a tone comes out through the long cab.
+    std::vector<float> tone(24000);
+    for (std::size_t i = 0; i < tone.size(); ++i) {
+        tone[i] = static_cast<float>(0.3 * std::sin(2.0 * M_PI * 220.0 * static_cast<double>(i) / 48000.0));
+    }
+    write_f32(dir.path() / "tone.f32", tone);
+    REQUIRE(run_command({jack_io_binary().string(), "--server", jack.name(), "--play", (dir.path() / "tone.f32").string(),
+                         "--to", "rigd:in", "--record", (dir.path() / "rec.f32").string(), "--from", "rigd:out_l"},
+                        dir.path() / "jack_io.log", jack.env()) == 0);
+    const auto rec = read_f32_file(dir.path() / "rec.f32");
+    float peak = 0.0f;
+    for (const float v : rec) {
+        peak = std::max(peak, std::fabs(v));
+    }
+    CHECK(peak > 0.01f);
+    CHECK(rigd.process().running());
+}
+
+TEST_CASE("issue 9: /rig/get to a TCP listener that never reads keeps /rig/ping under 50 ms") {
+    Live live(level_preset("g", 4, 0.0f));
+    // A listener that accepts and never reads, and one that never accepts.
+    const int never_reads = ::socket(AF_INET, SOCK_STREAM, 0);
+    const int never_accepts = ::socket(AF_INET, SOCK_STREAM, 0);
+    int ports[2] = {0, 0};
+    int k = 0;
+    for (const int fd : {never_reads, never_accepts}) {
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+        REQUIRE(::listen(fd, fd == never_accepts ? 0 : 8) == 0);
+        socklen_t len = sizeof a;
+        REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) == 0);
+        ports[k++] = ntohs(a.sin_port);
+    }
+    std::atomic<bool> done{false};
+    std::thread acceptor([&] {
+        while (!done.load()) {
+            pollfd p{never_reads, POLLIN, 0};
+            if (::poll(&p, 1, 50) > 0) {
+                (void)::accept(never_reads, nullptr, nullptr); // and never read
+            }
+        }
+    });
+    double worst = 0.0;
+    for (int round = 0; round < 60; ++round) {
+        for (const int port : ports) {
+            lo_message get = lo_message_new();
+            lo_message_add_string(get, "/rig/dump");
+            lo_message_add_string(get, ("osc.tcp://127.0.0.1:" + std::to_string(port)).c_str());
+            live.osc->send("/rig/get", get);
+        }
+        worst = std::max(worst, live.ping_ms());
+    }
+    done = true;
+    acceptor.join();
+    ::close(never_reads);
+    ::close(never_accepts);
+    MESSAGE("worst /rig/ping " << worst << " ms while /rig/get dumps went to two dead TCP listeners");
+    CHECK(worst < 50.0);
+    CHECK(live.daemon->process().running());
+}
+
+TEST_CASE("issue 9: forged log lines and floods of bad packets reach the log escaped and throttled") {
+    Live live(level_preset("l", 1, 0.0f));
+    const std::string forged = "/x\n2026-11-25 21:00:00.000 [critical] rigd: forged\x1b[2K";
+    for (int i = 0; i < 5000; ++i) {
+        live.osc->send(forged);
+    }
+    std::this_thread::sleep_for(1500ms);
+    CHECK(live.ping_ms() < 1000.0);
+    const std::string log = live.daemon->log_text();
+    CHECK(log.find("\n2026-11-25 21:00:00.000 [critical]") == std::string::npos);
+    CHECK(log.find('\x1b') == std::string::npos);
+    std::size_t lines = 0;
+    for (const char c : log) {
+        lines += c == '\n' ? 1 : 0;
+    }
+    MESSAGE(lines << " log lines after 5000 forged packets");
+    CHECK(lines < 200);
 }
