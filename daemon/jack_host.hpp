@@ -4,6 +4,7 @@
 #include "control/midi_map.hpp"
 #include "core/spsc_queue.hpp"
 #include "core/engine.hpp"
+#include "core/rt.hpp"
 
 #include <jack/jack.h>
 #include <jack/midiport.h>
@@ -48,7 +49,7 @@ public:
     [[nodiscard]] bool has_midi() const noexcept { return midi_in_ != nullptr; }
 
 private:
-    static int process(jack_nframes_t frames, void* self) noexcept;
+    static int process(jack_nframes_t frames, void* self) noexcept RIGD_RT;
     static int on_buffer_size(jack_nframes_t frames, void* self) noexcept;
     static int on_sample_rate(jack_nframes_t rate, void* self) noexcept;
     static int on_xrun(void* self) noexcept;
