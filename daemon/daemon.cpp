@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 
 #include <chrono>
+#include <fmt/format.h>
 #include <cstdlib>
 #include <thread>
 
@@ -115,17 +116,12 @@ Daemon::Daemon(control::Config config, std::filesystem::path config_file)
 
 Daemon::~Daemon() { shut_down(); }
 
-bool Daemon::start_audio() {
-    try {
-        host_ = std::make_unique<JackHost>(config_, engine_);
-    } catch (const std::exception& e) {
-        spdlog::error("{}", e.what());
-        return false;
-    }
+void Daemon::start_model(const core::ProcessSpec& device) {
     bool absolute = false;
     std::string file;
     const core::Preset preset = startup_preset(config_.preset, library_, absolute, file);
-    const core::ProcessSpec spec{host_->sample_rate_hz(), host_->period_frames(), preset.oversample};
+    core::ProcessSpec spec = device;
+    spec.oversample = preset.oversample;
     // The control loop is not running yet: this thread is the model's owner.
     try {
         for (const auto& w : rig_.start(preset, spec, file, absolute)) {
@@ -137,16 +133,227 @@ bool Daemon::start_audio() {
     }
     spdlog::info("preset '{}' ({} stage(s)) at {} Hz, period {}", rig_.preset_name(), rig_.stages().size(),
                  spec.sample_rate_hz, spec.max_block_size);
-    tuner_feed_ = std::make_unique<control::TunerFeed>(tap_, host_->sample_rate_hz());
+    tuner_feed_ = std::make_unique<control::TunerFeed>(tap_, spec.sample_rate_hz);
     engine_.set_input_tap(&tap_);
+}
+
+std::unique_ptr<JackHost> Daemon::try_connect() {
+    try {
+        auto host = std::make_unique<JackHost>(config_, engine_);
+        waiting_logged_ = false;
+        return host;
+    } catch (const std::exception& e) {
+        if (!waiting_logged_) {
+            spdlog::warn("{}; waiting for it (the rig keeps its state and answers OSC meanwhile)", e.what());
+            waiting_logged_ = true;
+        }
+        return nullptr;
+    }
+}
+
+bool Daemon::attach(std::unique_ptr<JackHost> host) {
+    try {
+        // The JACK callbacks only record a new period or rate; the control
+        // loop rebuilds while the old chain plays on (chunked by the engine).
+        host->activate([this](double rate, std::size_t period) {
+            (void)loop_.post([this, rate, period] {
+                spdlog::info("JACK now runs at {} Hz, period {}: re-preparing the chain off the audio thread", rate,
+                             period);
+                core::ProcessSpec s = rig_.spec();
+                s.sample_rate_hz = rate;
+                s.max_block_size = period;
+                rig_.reprepare(s);
+                tuner_feed_->set_sample_rate(rate);
+            });
+        });
+    } catch (const std::exception& e) {
+        spdlog::error("{}", e.what());
+        return false;
+    }
+    host->connect(connections_); // what was connected before an outage
+    const double rate = host->sample_rate_hz();
+    const std::size_t period = host->period_frames();
+    watched_ = host.get();
+    loop_.call([this, &host, rate, period] {
+        host_ = std::move(host);
+        const auto spec = rig_.spec();
+        if (spec.sample_rate_hz != rate || spec.max_block_size != period) {
+            spdlog::info("JACK runs at {} Hz, period {}: re-preparing the chain", rate, period);
+            core::ProcessSpec s = spec;
+            s.sample_rate_hz = rate;
+            s.max_block_size = period;
+            rig_.reprepare(s);
+            tuner_feed_->set_sample_rate(rate);
+        }
+    });
+    spdlog::info("JACK client '{}' active at {} Hz, period {}", watched_->client_name(), rate, period);
     return true;
+}
+
+void Daemon::detach_lost_host() {
+    spdlog::error("the JACK server shut down ({}); keeping the rig and reconnecting", watched_->shutdown_reason());
+    ++outages_;
+    std::unique_ptr<JackHost> lost;
+    loop_.call([this, &lost] { lost = std::move(host_); });
+    watched_ = nullptr;
+    lost.reset(); // its client died with the server
+}
+
+void Daemon::install_shipped_files() {
+    // First start of an installed rig: an empty (or missing) presets or IRs
+    // folder gets the shipped ones; a folder with anything in it is the
+    // user's and is never touched.
+    const std::filesystem::path shipped = RIGD_DATA_DIR;
+    for (const auto& [name, target] : {std::pair<std::string, std::filesystem::path>{"presets", config_.presets_dir},
+                                       {"irs", config_.irs_dir}}) {
+        std::error_code ec;
+        const auto source = shipped / name;
+        if (!std::filesystem::is_directory(source, ec)) {
+            continue;
+        }
+        if (std::filesystem::exists(target, ec) && !std::filesystem::is_empty(target, ec)) {
+            continue;
+        }
+        std::filesystem::create_directories(target, ec);
+        std::filesystem::copy(source, target, std::filesystem::copy_options::skip_existing, ec);
+        if (ec) {
+            spdlog::warn("could not copy the shipped {} into {}: {}", name, target.string(), ec.message());
+        } else {
+            spdlog::info("first start: copied the shipped {} into {}", name, target.string());
+        }
+    }
 }
 
 int Daemon::run() {
     lock_memory();
-    if (!start_audio()) {
+    install_shipped_files();
+    auto host = try_connect();
+    const core::ProcessSpec device = host ? core::ProcessSpec{host->sample_rate_hz(), host->period_frames(), 1}
+                                          : core::ProcessSpec{48000.0, 256, 1}; // until a server comes
+    start_model(device);
+    wire_control();
+    loop_.start([this] { tick(); }, 1ms);
+    osc_ = std::make_unique<control::OscServer>(loop_, *space_, make_filter(config_.osc_allow));
+    try {
+        osc_->start(config_.osc_port, config_.osc_tcp);
+    } catch (const std::exception& e) {
+        spdlog::error("{}", e.what());
         return 1;
     }
+    (void)loop_.call([this] {
+        for (const auto& url : config_.osc_subscribers) {
+            feedback_.subscribe(url, 0);
+        }
+    });
+    spdlog::info("OSC listening on port {} (UDP{})", osc_->port(), config_.osc_tcp ? " and TCP" : "");
+    {
+        std::string nets;
+        for (const auto& n : make_filter(config_.osc_allow).networks()) {
+            nets += (nets.empty() ? "" : ", ") + n;
+        }
+        spdlog::info("OSC accepts messages from {}", nets);
+    }
+    if (host && !attach(std::move(host))) {
+        return 1;
+    }
+    supervise();
+    spdlog::info("signal {} received: shutting down", signal_received.load());
+    notifier_.stopping();
+    shut_down();
+    return 0;
+}
+
+void Daemon::supervise() {
+    auto backoff = 100ms;
+    auto next_try = std::chrono::steady_clock::now();
+    auto next_status = std::chrono::steady_clock::now();
+    auto next_snapshot = std::chrono::steady_clock::now();
+    auto next_watchdog = std::chrono::steady_clock::now();
+    std::uint64_t last_periods = engine_.counters().periods.load();
+    std::uint64_t last_beat = loop_.heartbeat();
+    while (signal_received.load() == 0) {
+        std::this_thread::sleep_for(10ms);
+        const auto now = std::chrono::steady_clock::now();
+        if (reload_requested.exchange(0) != 0) {
+            notifier_.reloading();
+            reload_config();
+            notifier_.ready();
+        }
+        if (watched_ != nullptr && watched_->server_gone()) {
+            detach_lost_host();
+            backoff = 100ms;
+            next_try = now + backoff;
+            next_status = now;
+        }
+        if (watched_ == nullptr && now >= next_try) {
+            if (auto host = try_connect(); host && attach(std::move(host))) {
+                backoff = 100ms;
+                next_status = now;
+            } else {
+                backoff = std::min<std::chrono::milliseconds>(backoff * 2, 2000ms); // 100 ms doubling to 2 s
+                next_try = now + backoff;
+            }
+        }
+        if (watched_ != nullptr && now >= next_snapshot) {
+            auto current = watched_->connections();
+            if (!current.empty()) {
+                connections_ = std::move(current);
+            }
+            next_snapshot = now + 2s;
+        }
+        const std::uint64_t periods = engine_.counters().periods.load();
+        const bool audio_alive = periods != last_periods;
+        if (!ready_sent_ && watched_ != nullptr && audio_alive) {
+            notifier_.ready(); // JACK joined, ports connected, the start-up preset plays
+            ready_sent_ = true;
+            spdlog::info("audio running");
+            next_status = now; // say so at once
+        }
+        // WATCHDOG=1 only while the audio thread advances (or, with no
+        // server, while we wait for one) and the control loop turns.
+        const auto interval = notifier_.watchdog_interval();
+        if (interval.count() > 0 && now >= next_watchdog) {
+            const std::uint64_t beat = loop_.heartbeat();
+            const bool loop_alive = beat != last_beat;
+            if (loop_alive && (audio_alive || watched_ == nullptr)) {
+                notifier_.watchdog();
+            }
+            last_beat = beat;
+            last_periods = periods;
+            next_watchdog = now + std::chrono::duration_cast<std::chrono::milliseconds>(interval / 3);
+        } else if (interval.count() == 0) {
+            last_periods = periods;
+        }
+        if (now >= next_status) {
+            notify_status();
+            next_status = now + 2s;
+        }
+    }
+}
+
+void Daemon::notify_status() {
+    if (!notifier_.enabled()) {
+        return;
+    }
+    std::string text;
+    try {
+        text = loop_.call([this] {
+            const std::string preset = rig_.preset_file().empty() ? rig_.preset_name() : rig_.preset_file();
+            if (!host_) {
+                return fmt::format("preset '{}'{}; waiting for the JACK server", preset,
+                                   rig_.dirty() ? " (edited)" : "");
+            }
+            return fmt::format("preset '{}'{}; DSP {:.1f}%; {} xruns; JACK {} Hz, period {}", preset,
+                               rig_.dirty() ? " (edited)" : "", host_->dsp_load_percent(), host_->xruns(),
+                               static_cast<int>(host_->sample_rate_hz()), host_->period_frames());
+        });
+    } catch (const std::exception&) {
+        return;
+    }
+    notifier_.status(text);
+}
+
+void Daemon::wire_control() {
     control::AddressSpace::Hooks hooks;
     if (config_.midi_enabled) {
         hooks.midi_learn = [this](const std::string& address, float min, float max, bool toggle) {
@@ -155,6 +362,13 @@ int Daemon::run() {
         hooks.midi_list = [this] { return midi_->list(); };
     }
     hooks.status = [this] {
+        if (!host_) { // the server is gone: what the rig is prepared for
+            return control::Status{.dsp_load_percent = 0.0f,
+                                   .xruns = xruns_,
+                                   .sample_rate_hz = static_cast<int>(rig_.spec().sample_rate_hz),
+                                   .period_frames = static_cast<int>(rig_.spec().max_block_size),
+                                   .audio_running = false};
+        }
         return control::Status{.dsp_load_percent = host_->dsp_load_percent(),
                                .xruns = host_->xruns(),
                                .sample_rate_hz = static_cast<int>(host_->sample_rate_hz()),
@@ -163,7 +377,7 @@ int Daemon::run() {
     };
     hooks.info = [this] {
         using control::OscArg;
-        const std::string client = host_->client_name();
+        const std::string client = host_ ? host_->client_name() : config_.client_name;
         return std::vector<OscArg>{OscArg::of(std::string("rigd")), OscArg::of(std::string(RIGD_VERSION)),
                                    OscArg::of(client), OscArg::of(client + ":" + config_.input_port),
                                    OscArg::of(client + ":" + config_.output_left_port),
@@ -208,61 +422,6 @@ int Daemon::run() {
         });
     }
 
-    loop_.start([this] { tick(); }, 1ms);
-    try {
-        // The JACK callback only records a new period or rate; the control
-        // loop rebuilds while the old chain plays on (chunked by the engine).
-        host_->activate([this](double rate, std::size_t period) {
-            (void)loop_.post([this, rate, period] {
-                spdlog::info("JACK now runs at {} Hz, period {}: re-preparing the chain off the audio thread", rate, period);
-                core::ProcessSpec s = rig_.spec();
-                s.sample_rate_hz = rate;
-                s.max_block_size = period;
-                rig_.reprepare(s);
-                tuner_feed_->set_sample_rate(rate);
-            });
-        });
-    } catch (const std::exception& e) {
-        spdlog::error("{}", e.what());
-        return 1;
-    }
-    spdlog::info("JACK client '{}' active", host_->client_name());
-
-    osc_ = std::make_unique<control::OscServer>(loop_, *space_, make_filter(config_.osc_allow));
-    try {
-        osc_->start(config_.osc_port, config_.osc_tcp);
-    } catch (const std::exception& e) {
-        spdlog::error("{}", e.what());
-        return 1;
-    }
-    (void)loop_.call([this] {
-        for (const auto& url : config_.osc_subscribers) {
-            feedback_.subscribe(url, 0);
-        }
-    });
-    spdlog::info("OSC listening on port {} (UDP{})", osc_->port(), config_.osc_tcp ? " and TCP" : "");
-    {
-        std::string nets;
-        for (const auto& n : make_filter(config_.osc_allow).networks()) {
-            nets += (nets.empty() ? "" : ", ") + n;
-        }
-        spdlog::info("OSC accepts messages from {}", nets);
-    }
-
-    while (signal_received.load() == 0 && !host_->server_gone()) {
-        std::this_thread::sleep_for(10ms);
-        if (reload_requested.exchange(0) != 0) {
-            reload_config();
-        }
-    }
-    if (host_->server_gone()) {
-        spdlog::error("the JACK server shut down ({}); exiting", host_->shutdown_reason());
-        shut_down();
-        return 1;
-    }
-    spdlog::info("signal {} received: shutting down", signal_received.load());
-    shut_down();
-    return 0;
 }
 
 void Daemon::tick() {
@@ -286,6 +445,9 @@ void Daemon::tick() {
 
 void Daemon::report_counters() {
     auto check = [](const char* what, std::uint64_t now, std::uint64_t& last) {
+        if (now < last) {
+            last = now; // a new JACK client counts from zero
+        }
         if (now != last) {
             spdlog::warn("{} {} (total {})", now - last, what, now);
             last = now;
@@ -301,6 +463,7 @@ void Daemon::report_counters() {
     check("chain edit(s) refused by the audio thread", c.commands_rejected.load(), rejected_);
     check("retired object(s) leaked (retire queue full)", c.retire_overflow.load(), overflow_);
     check("control request(s) dropped (control queue full)", loop_.dropped(), loop_dropped_);
+
     if (osc_) {
         check("OSC message(s) from outside the allowed networks dropped", osc_->dropped(), osc_dropped_);
         const auto sender = osc_->sender_stats();
@@ -375,8 +538,8 @@ void Daemon::shut_down() {
     if (osc_) {
         osc_->stop();
     }
-    if (host_) {
-        host_->deactivate();
+    if (watched_ != nullptr) {
+        watched_->deactivate(); // the loop may still read it: deactivate only
     }
     loop_.stop();
     // A model parse or IR load cannot be interrupted; a clean stop must

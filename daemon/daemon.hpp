@@ -16,6 +16,7 @@
 #include "core/stage_factory.hpp"
 #include "core/tuner/input_tap.hpp"
 #include "daemon/jack_host.hpp"
+#include "daemon/systemd_notifier.hpp"
 
 #include <atomic>
 #include <filesystem>
@@ -38,8 +39,9 @@ public:
     Daemon(const Daemon&) = delete;
     Daemon& operator=(const Daemon&) = delete;
 
-    // Joins JACK, starts audio, OSC, MIDI and the control loop, and runs
-    // until a SIGINT/SIGTERM (exit 0) or the server goes away (exit 1).
+    // Starts the control loop, OSC and MIDI, joins JACK (waiting for a
+    // server that is not there yet, and again whenever it goes away, with
+    // the rig's whole state kept), and runs until SIGINT/SIGTERM (exit 0).
     // SIGHUP re-reads the config. Returns the exit code.
     int run();
 
@@ -51,7 +53,16 @@ private:
     void tick();
     void reload_config();
     void report_counters();
-    bool start_audio();
+    void start_model(const core::ProcessSpec& spec);
+    void wire_control();
+    // Main thread: a new JACK client, or nullptr (logged once per outage).
+    std::unique_ptr<JackHost> try_connect();
+    // Main thread: activates `host`, restores connections, hands it to the loop.
+    bool attach(std::unique_ptr<JackHost> host);
+    void detach_lost_host();
+    void supervise();
+    void notify_status();
+    void install_shipped_files();
     void shut_down();
 
     control::Config config_;
@@ -68,8 +79,16 @@ private:
     core::tuner::InputTap tap_{16384};
     std::unique_ptr<control::TunerFeed> tuner_feed_;
     std::unique_ptr<control::MidiRouter> midi_;
-    std::unique_ptr<JackHost> host_;
+    std::unique_ptr<JackHost> host_; // owned by the control loop once attached
     std::unique_ptr<control::OscServer> osc_;
+    SystemdNotifier notifier_;
+
+    // Main-thread state of the JACK supervision.
+    JackHost* watched_ = nullptr; // the attached host (main thread's view)
+    std::vector<JackHost::Connection> connections_;
+    bool waiting_logged_ = false;
+    bool ready_sent_ = false;
+    std::uint64_t outages_ = 0;
 
     // Control-loop state.
     std::chrono::steady_clock::time_point next_feedback_{};

@@ -24,9 +24,15 @@ std::vector<std::string> physical_ports(jack_client_t* client, unsigned long fla
     return out;
 }
 
+// libjack prints to stderr on every failed connect; while rigd waits for a
+// server that is noise, so its messages go to the debug log.
+extern "C" void jack_message(const char* text) { spdlog::debug("libjack: {}", text != nullptr ? text : ""); }
+
 } // namespace
 
 JackHost::JackHost(const control::Config& config, core::Engine& engine) : config_(config), engine_(engine) {
+    jack_set_error_function(&jack_message);
+    jack_set_info_function(&jack_message);
     jack_status_t status{};
     const int options = JackNoStartServer | (config.server_name.empty() ? 0 : JackServerName);
     client_ = config.server_name.empty()
@@ -126,8 +132,44 @@ void JackHost::connect_ports() {
     }
 }
 
+std::atomic<bool> JackHost::stall_for_testing{false};
+
+std::vector<JackHost::Connection> JackHost::connections() const {
+    std::vector<Connection> out;
+    for (jack_port_t* port : {in_, out_l_, out_r_, midi_in_}) {
+        if (port == nullptr) {
+            continue;
+        }
+        const std::string ours = jack_port_name(port);
+        const bool input = (jack_port_flags(port) & JackPortIsInput) != 0;
+        const char** others = jack_port_get_all_connections(client_, port);
+        if (others == nullptr) {
+            continue;
+        }
+        for (const char** o = others; *o != nullptr; ++o) {
+            out.emplace_back(input ? std::string(*o) : ours, input ? ours : std::string(*o));
+        }
+        jack_free(static_cast<void*>(others));
+    }
+    return out;
+}
+
+void JackHost::connect(const std::vector<Connection>& connections) {
+    for (const auto& [from, to] : connections) {
+        const int rc = jack_connect(client_, from.c_str(), to.c_str());
+        if (rc != 0 && rc != EEXIST) {
+            spdlog::warn("JACK: cannot restore {} -> {} (the port is gone?)", from, to);
+        } else {
+            spdlog::info("JACK: restored {} -> {}", from, to);
+        }
+    }
+}
+
 int JackHost::process(jack_nframes_t frames, void* arg) noexcept {
     auto* self = static_cast<JackHost*>(arg);
+    while (stall_for_testing.load(std::memory_order_relaxed)) {
+        // Test-only (RIGD_TEST_HOOKS): a hung audio thread.
+    }
     core::flush_denormals_on_this_thread();
     if (self->midi_in_ != nullptr) {
         void* midi = jack_port_get_buffer(self->midi_in_, frames);

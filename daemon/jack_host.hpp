@@ -13,6 +13,8 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace rigd::daemon {
 
@@ -47,6 +49,16 @@ public:
     [[nodiscard]] std::optional<control::MidiEvent> pop_midi() noexcept { return midi_queue_.try_pop(); }
     [[nodiscard]] std::uint64_t midi_dropped() const noexcept { return midi_dropped_.load(); }
     [[nodiscard]] bool has_midi() const noexcept { return midi_in_ != nullptr; }
+
+    // Our ports' connections as "ours other" pairs (input: other -> ours),
+    // to restore them after the server comes back. Not on the RT thread.
+    using Connection = std::pair<std::string, std::string>; // source, destination
+    [[nodiscard]] std::vector<Connection> connections() const;
+    void connect(const std::vector<Connection>& connections);
+
+    // Test-only: while set, the process callback spins (a hung audio
+    // thread, for the watchdog test). Set only with RIGD_TEST_HOOKS=1.
+    static std::atomic<bool> stall_for_testing;
 
 private:
     static int process(jack_nframes_t frames, void* self) noexcept RIGD_RT;

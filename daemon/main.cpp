@@ -9,6 +9,8 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 
 namespace {
 
@@ -16,6 +18,10 @@ static_assert(std::atomic<int>::is_always_lock_free); // set from a signal handl
 
 extern "C" void on_signal(int sig) { rigd::daemon::Daemon::signal_received.store(sig); }
 extern "C" void on_hangup(int) { rigd::daemon::Daemon::reload_requested.store(1); }
+// Test-only (RIGD_TEST_HOOKS=1): SIGUSR2 hangs or releases the audio thread.
+extern "C" void on_stall_toggle(int) {
+    rigd::daemon::JackHost::stall_for_testing.store(!rigd::daemon::JackHost::stall_for_testing.load());
+}
 
 } // namespace
 
@@ -71,6 +77,9 @@ int main(int argc, char** argv) {
     std::signal(SIGTERM, on_signal);
     std::signal(SIGHUP, on_hangup);
     std::signal(SIGPIPE, SIG_IGN);
+    if (const char* hooks = std::getenv("RIGD_TEST_HOOKS"); hooks != nullptr && std::string(hooks) == "1") {
+        std::signal(SIGUSR2, on_stall_toggle);
+    }
     spdlog::info("rigd {} starting", RIGD_VERSION);
     try {
         rigd::daemon::Daemon daemon(std::move(config), options.config);

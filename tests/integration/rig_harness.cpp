@@ -147,22 +147,31 @@ TempDir::~TempDir() {
     }
 }
 
-JackServer::JackServer(const fs::path& log_dir, int rate, int period) {
+JackServer::JackServer(const fs::path& log_dir, int rate, int period, bool start_now)
+    : log_dir_(log_dir), rate_(rate), period_(period) {
     static int counter = 0;
     name_ = "rigdtest" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
+    if (start_now) {
+        start();
+    }
+}
+
+void JackServer::start() {
     process_ = std::make_unique<Process>(
-        std::vector<std::string>{"jackd", "-R", "-n", name_, "-d", "dummy", "-r", std::to_string(rate), "-p",
-                                 std::to_string(period)},
-        log_dir / "jackd.log", std::map<std::string, std::string>{{"JACK_NO_AUDIO_RESERVATION", "1"}});
-    const int rc = run_command({"jack_wait", "-w", "-s", name_, "-t", "10"}, log_dir / "jack_wait.log");
+        std::vector<std::string>{"jackd", "-R", "-n", name_, "-d", "dummy", "-r", std::to_string(rate_), "-p",
+                                 std::to_string(period_)},
+        log_dir_ / "jackd.log", std::map<std::string, std::string>{{"JACK_NO_AUDIO_RESERVATION", "1"}});
+    const int rc = run_command({"jack_wait", "-w", "-s", name_, "-t", "10"}, log_dir_ / "jack_wait.log");
     if (rc != 0) {
         throw std::runtime_error("jackd dummy server '" + name_ + "' did not start: " + process_->log_text());
     }
 }
 
-JackServer::~JackServer() {
-    process_->stop(SIGINT, 5000ms);
-    process_.reset();
+void JackServer::stop(bool crash) {
+    if (process_) {
+        process_->stop(crash ? SIGKILL : SIGINT, 5000ms);
+        process_.reset();
+    }
     // jackd can leave its shared-memory segments behind when stopped.
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator("/dev/shm", ec)) {
@@ -171,6 +180,8 @@ JackServer::~JackServer() {
         }
     }
 }
+
+JackServer::~JackServer() { stop(); }
 
 std::map<std::string, std::string> JackServer::env() const {
     return {{"JACK_DEFAULT_SERVER", name_}, {"JACK_NO_AUDIO_RESERVATION", "1"}};

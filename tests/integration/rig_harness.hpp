@@ -57,12 +57,20 @@ private:
 // /dev/shm files it leaves.
 class JackServer {
 public:
-    explicit JackServer(const std::filesystem::path& log_dir, int rate = 48000, int period = 128);
+    // start = false: only picks the name; start() runs it later.
+    explicit JackServer(const std::filesystem::path& log_dir, int rate = 48000, int period = 128, bool start = true);
     ~JackServer();
     [[nodiscard]] const std::string& name() const noexcept { return name_; }
     [[nodiscard]] std::map<std::string, std::string> env() const;
+    // Stops the server (SIGINT; SIGKILL with `crash`) and starts it again
+    // under the same name, as an interface unplugged or jackd restarted.
+    void stop(bool crash = false);
+    void start();
 
 private:
+    std::filesystem::path log_dir_;
+    int rate_ = 48000;
+    int period_ = 128;
     std::string name_;
     std::unique_ptr<Process> process_;
 };
