@@ -203,7 +203,8 @@ void Daemon::install_shipped_files() {
     // First start of an installed rig: an empty (or missing) presets or IRs
     // folder gets the shipped ones; a folder with anything in it is the
     // user's and is never touched.
-    const std::filesystem::path shipped = RIGD_DATA_DIR;
+    const char* override_dir = std::getenv("RIGD_DATA_DIR"); // a staged install (tests, packages)
+    const std::filesystem::path shipped = override_dir != nullptr ? override_dir : RIGD_DATA_DIR;
     for (const auto& [name, target] : {std::pair<std::string, std::filesystem::path>{"presets", config_.presets_dir},
                                        {"irs", config_.irs_dir}}) {
         std::error_code ec;
@@ -215,7 +216,8 @@ void Daemon::install_shipped_files() {
             continue;
         }
         std::filesystem::create_directories(target, ec);
-        std::filesystem::copy(source, target, std::filesystem::copy_options::skip_existing, ec);
+        std::filesystem::copy(source, target,
+                              std::filesystem::copy_options::recursive | std::filesystem::copy_options::skip_existing, ec);
         if (ec) {
             spdlog::warn("could not copy the shipped {} into {}: {}", name, target.string(), ec.message());
         } else {
