@@ -191,7 +191,9 @@ bool Daemon::attach(std::unique_ptr<JackHost> host) {
 }
 
 void Daemon::detach_lost_host() {
-    spdlog::error("the JACK server shut down ({}); keeping the rig and reconnecting", watched_->shutdown_reason());
+    const std::string reason = watched_->shutdown_reason();
+    spdlog::error("the JACK server shut down ({}); keeping the rig and reconnecting",
+                  reason.empty() ? "it stopped running our client" : reason);
     ++outages_;
     std::unique_ptr<JackHost> lost;
     loop_.call([this, &lost] { lost = std::move(host_); });
@@ -273,6 +275,9 @@ void Daemon::supervise() {
     auto next_watchdog = std::chrono::steady_clock::now();
     std::uint64_t last_periods = engine_.counters().periods.load();
     std::uint64_t last_beat = loop_.heartbeat();
+    std::uint64_t progress_periods = last_periods;
+    auto last_progress = std::chrono::steady_clock::now();
+    auto attached_at = std::chrono::steady_clock::now();
     while (signal_received.load() == 0) {
         std::this_thread::sleep_for(10ms);
         const auto now = std::chrono::steady_clock::now();
@@ -280,6 +285,17 @@ void Daemon::supervise() {
             notifier_.reloading();
             reload_config();
             notifier_.ready();
+        }
+        const std::uint64_t periods_now = engine_.counters().periods.load();
+        if (periods_now != progress_periods) {
+            progress_periods = periods_now;
+            last_progress = now;
+        }
+        if (watched_ != nullptr && !watched_->server_gone() && !watched_->in_process() &&
+            now - last_progress > 1500ms && now - attached_at > 1500ms) {
+            // No period for 1.5 s and our callback is not running: the
+            // server dropped us without a notice (PipeWire does that).
+            watched_->abandon();
         }
         if (watched_ != nullptr && watched_->server_gone()) {
             detach_lost_host();
@@ -291,6 +307,7 @@ void Daemon::supervise() {
             if (auto host = try_connect(); host && attach(std::move(host))) {
                 backoff = 100ms;
                 next_status = now;
+                attached_at = now;
             } else {
                 backoff = std::min<std::chrono::milliseconds>(backoff * 2, 2000ms); // 100 ms doubling to 2 s
                 next_try = now + backoff;

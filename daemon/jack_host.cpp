@@ -165,8 +165,18 @@ void JackHost::connect(const std::vector<Connection>& connections) {
     }
 }
 
+void JackHost::abandon() noexcept {
+    abandoned_.store(true, std::memory_order_release);
+    server_gone_.store(true, std::memory_order_release);
+    active_ = false;
+}
+
 int JackHost::process(jack_nframes_t frames, void* arg) noexcept {
     auto* self = static_cast<JackHost*>(arg);
+    if (self->abandoned_.load(std::memory_order_acquire)) {
+        return 0; // another client drives the engine now
+    }
+    self->in_process_.store(true, std::memory_order_relaxed);
     while (stall_for_testing.load(std::memory_order_relaxed)) {
         // Test-only (RIGD_TEST_HOOKS): a hung audio thread.
     }
@@ -194,6 +204,7 @@ int JackHost::process(jack_nframes_t frames, void* arg) noexcept {
     auto* r = static_cast<float*>(jack_port_get_buffer(self->out_r_, frames));
     self->engine_.process(std::span<const float>(in, frames), std::span<float>(l, frames),
                           std::span<float>(r, frames));
+    self->in_process_.store(false, std::memory_order_relaxed);
     return 0;
 }
 

@@ -56,6 +56,16 @@ public:
     [[nodiscard]] std::vector<Connection> connections() const;
     void connect(const std::vector<Connection>& connections);
 
+    // The audio thread is inside our callback now (a hang shows as a long
+    // "true"; a client the server dropped without telling us as "false"
+    // with no periods).
+    [[nodiscard]] bool in_process() const noexcept { return in_process_.load(std::memory_order_relaxed); }
+    // Gives up on a client whose server stopped calling it without a
+    // shutdown notice (PipeWire restarting): it is never closed (that could
+    // block on a dead connection) and its callback no longer touches the
+    // engine should it ever run again.
+    void abandon() noexcept;
+
     // Test-only: while set, the process callback spins (a hung audio
     // thread, for the watchdog test). Set only with RIGD_TEST_HOOKS=1.
     static std::atomic<bool> stall_for_testing;
@@ -82,6 +92,8 @@ private:
     std::atomic<std::uint64_t> xruns_{0};
     std::atomic<bool> server_gone_{false};
     std::atomic<bool> active_{false};
+    std::atomic<bool> in_process_{false};
+    std::atomic<bool> abandoned_{false};
     std::atomic<std::uint32_t> rate_{0};
     std::atomic<std::uint32_t> period_{0};
     char shutdown_reason_[256] = {};

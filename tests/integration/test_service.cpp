@@ -12,6 +12,7 @@
 #include <csignal>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <functional>
 #include <sstream>
 #include <thread>
@@ -56,8 +57,8 @@ bool wait_until(const std::function<bool()>& ok, std::chrono::milliseconds timeo
 
 // Plays `signal` through the live rig and compares with `rigd render` of
 // `preset_file` at the same period: whole-period lag, 1e-6 abs.
-void check_live_equals_render(const TempDir& dir, const JackServer& jack, const std::filesystem::path& preset_file,
-                              int period) {
+void check_live_equals_render(const TempDir& dir, const std::filesystem::path& preset_file, int period,
+                              std::vector<std::string> launcher, const std::map<std::string, std::string>& env) {
     const auto signal = tone(24000, 196.0, 0.4);
     write_f32(dir.path() / "in.f32", signal);
     write_wav_mono(dir.path() / "in.wav", signal, 48000);
@@ -69,11 +70,14 @@ void check_live_equals_render(const TempDir& dir, const JackServer& jack, const 
     bool judged = false;
     for (int take = 0; take < 3 && !judged; ++take) {
         const auto log = dir.path() / "jack_io.log";
-        REQUIRE(run_command({jack_io_binary().string(), "--server", jack.name(), "--play",
-                             (dir.path() / "in.f32").string(), "--to", "rigd:in", "--record",
-                             (dir.path() / "live.f32").string(), "--from", "rigd:out_l", "--frames",
-                             std::to_string(signal.size() + 8192)},
-                            log, jack.env()) == 0);
+        std::vector<std::string> argv = launcher;
+        for (const std::string& a : {jack_io_binary().string(), std::string("--play"), (dir.path() / "in.f32").string(),
+                                     std::string("--to"), std::string("rigd:in"), std::string("--record"),
+                                     (dir.path() / "live.f32").string(), std::string("--from"), std::string("rigd:out_l"),
+                                     std::string("--frames"), std::to_string(signal.size() + 8192)}) {
+            argv.push_back(a);
+        }
+        REQUIRE(run_command(argv, log, env) == 0);
         std::ifstream in(log);
         const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         if (text.find("xruns during recording: 0") == std::string::npos) {
@@ -104,7 +108,103 @@ void check_live_equals_render(const TempDir& dir, const JackServer& jack, const 
     CHECK_MESSAGE(judged, "every take had an xrun: the machine is too busy to judge");
 }
 
+// PipeWire headless: its dummy driver, no session manager, no session bus,
+// its own runtime folder. JACK clients run through pw-jack.
+class PipeWireServer {
+public:
+    explicit PipeWireServer(const std::filesystem::path& dir) : dir_(dir) {
+        std::filesystem::create_directories(dir_ / "runtime");
+        write_text(dir_ / "pipewire.conf", R"(context.properties = {
+    core.daemon = true
+    core.name = pipewire-0
+    default.clock.rate = 48000
+    default.clock.quantum = 1024
+    default.clock.min-quantum = 1024
+    default.clock.max-quantum = 1024
+}
+context.spa-libs = { support.* = support/libspa-support }
+context.modules = [
+    { name = libpipewire-module-protocol-native }
+    { name = libpipewire-module-access args = { access.socket = { pipewire-0 = "unrestricted" } } }
+    { name = libpipewire-module-client-node }
+    { name = libpipewire-module-adapter }
+    { name = libpipewire-module-link-factory }
+    { name = libpipewire-module-metadata }
+    { name = libpipewire-module-spa-node-factory }
+]
+context.objects = [
+    { factory = spa-node-factory
+      args = { factory.name = support.node.driver node.name = Dummy-Driver priority.driver = 20000 } }
+]
+)");
+        start();
+    }
+    ~PipeWireServer() { stop(); }
+    void start() {
+        process_ = std::make_unique<Process>(std::vector<std::string>{"pipewire", "-c", (dir_ / "pipewire.conf").string()},
+                                             dir_ / "pipewire.log", env());
+        wait_until([&] { return std::filesystem::exists(dir_ / "runtime" / "pipewire-0"); }, 5s);
+    }
+    void stop() {
+        if (process_) {
+            process_->stop(SIGKILL, 3000ms);
+            process_.reset();
+        }
+        std::error_code ec;
+        std::filesystem::remove(dir_ / "runtime" / "pipewire-0", ec);
+        std::filesystem::remove(dir_ / "runtime" / "pipewire-0.lock", ec);
+    }
+    [[nodiscard]] std::map<std::string, std::string> env() const {
+        return {{"XDG_RUNTIME_DIR", (dir_ / "runtime").string()}, {"PIPEWIRE_RUNTIME_DIR", (dir_ / "runtime").string()}};
+    }
+
+private:
+    std::filesystem::path dir_;
+    std::unique_ptr<Process> process_;
+};
+
 } // namespace
+
+TEST_CASE("service: under PipeWire's JACK the rig plays, survives PipeWire restarting, and plays the same again") {
+    if (!std::filesystem::exists("/usr/bin/pw-jack") || !std::filesystem::exists("/usr/bin/pipewire")) {
+        FAIL("pipewire and pipewire-jack are not installed (scripts/setup installs them)");
+    }
+    TempDir dir;
+    PipeWireServer pw(dir.path());
+    const int port = free_udp_port();
+    std::filesystem::create_directories(dir.path() / "presets");
+    write_text(dir.path() / "presets" / "start.toml", kPreset);
+    write_text(dir.path() / "rigd.toml", "[jack]\nauto_connect = false\n[osc]\nport = " + std::to_string(port) +
+                                             "\n[paths]\npresets = \"presets\"\nmodels = \"models\"\nirs = \"irs\"\n"
+                                             "midi_map = \"midi.toml\"\n[rig]\npreset = \"start\"\n");
+    Process rigd({"pw-jack", rigd_binary().string(), "--config", (dir.path() / "rigd.toml").string()},
+                 dir.path() / "rigd.log", pw.env());
+    OscClient osc(port);
+    REQUIRE(wait_until([&] { return rigd.log_text().find("audio running") != std::string::npos; }, 15s));
+    osc.send_float("/rig/stage/vol/gain_db", -4.0f);
+    REQUIRE(osc.ask("/rig/stage/vol/gain_db", "/rig/stage/vol/gain_db"));
+    pw.stop();
+    for (int i = 0; i < 10; ++i) {
+        std::this_thread::sleep_for(100ms);
+        CHECK(osc.ask("/rig/ping", "/rig/pong"));
+    }
+    pw.start();
+    REQUIRE(wait_until(
+        [&] {
+            const std::string log = rigd.log_text();
+            const auto lost = log.find("keeping the rig and reconnecting");
+            return lost != std::string::npos && log.find("JACK client 'rigd' active", lost) != std::string::npos;
+        },
+        10s));
+    CHECK(rigd.running());
+    osc.drain();
+    lo_message save = lo_message_new();
+    lo_message_add_string(save, "live");
+    osc.send("/rig/preset/save", save);
+    REQUIRE(osc.wait_for("/rig/preset/current", 5000ms));
+    check_live_equals_render(dir, dir.path() / "presets" / "live.toml", 1024, {"pw-jack"}, pw.env());
+    CHECK(rigd.stop(SIGTERM, 3000ms) == 0);
+}
 
 TEST_CASE("service: the JACK server goes away and comes back; state, subscribers and sound are kept") {
     constexpr int kPeriod = 1024;
@@ -152,7 +252,7 @@ TEST_CASE("service: the JACK server goes away and comes back; state, subscribers
     osc.send("/rig/preset/save", save);
     REQUIRE(osc.wait_for("/rig/preset/current", 5000ms));
     std::this_thread::sleep_for(300ms); // master ramp
-    check_live_equals_render(dir, jack, dir.path() / "presets" / "live.toml", kPeriod);
+    check_live_equals_render(dir, dir.path() / "presets" / "live.toml", kPeriod, {}, jack.env());
 }
 
 TEST_CASE("service: started before any JACK server, the rig waits and plays once one is up") {
@@ -170,7 +270,7 @@ TEST_CASE("service: started before any JACK server, the rig waits and plays once
             return s && s->numbers.at(3) == 1024 && rigd.log_text().find("audio running") != std::string::npos;
         },
         10s));
-    check_live_equals_render(dir, jack, dir.path() / "presets" / "start.toml", 1024);
+    check_live_equals_render(dir, dir.path() / "presets" / "start.toml", 1024, {}, jack.env());
 }
 
 TEST_CASE("service: sd_notify READY only once audio runs, STATUS lines, WATCHDOG only while the audio thread runs") {
