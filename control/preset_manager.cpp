@@ -49,6 +49,7 @@ void PresetManager::request_load(const std::string& name, ErrorSink on_error) {
     const fs::path path = library_.resolve_preset(name); // throws now when there is no such file
     const std::uint64_t request = ++requests_;
     newest_ = name;
+    reading_ = true;
     exec_.work([this, request, name, path, on_error] {
         std::shared_ptr<core::Preset> preset;
         std::string error;
@@ -61,6 +62,7 @@ void PresetManager::request_load(const std::string& name, ErrorSink on_error) {
             if (request != requests_) {
                 return; // a newer request overtook this one
             }
+            reading_ = false;
             if (!preset) {
                 newest_.reset();
                 if (on_error) {
@@ -183,7 +185,7 @@ void PresetManager::save(const std::optional<std::string>& name, bool overwrite,
             });
         });
     };
-    if (newest_) {
+    if (reading_) {
         saves_waiting_.push_back(std::move(run)); // its file is still being read
     } else {
         rig_.when_settled(std::move(run));

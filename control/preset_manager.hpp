@@ -61,6 +61,7 @@ private:
     Executors exec_;
     std::uint64_t requests_ = 0;     // every load request
     std::optional<std::string> newest_; // the newest load still being read or built
+    bool reading_ = false; // the newest request's file is still being read and parsed
     std::vector<std::function<void()>> saves_waiting_; // saves issued while a preset file is read
     void release_saves();
     std::function<void(const std::string&, const std::vector<std::string>&)> loaded_hook_;

@@ -57,14 +57,18 @@ void Engine::prepare(const ProcessSpec& spec, std::unique_ptr<AmplifierChain> ch
     work_.assign(frames, 0.0f);
     dry_.assign(frames, 0.0f);
     alt_.assign(frames, 0.0f);
-    chain_fade_step_ = static_cast<float>(1.0 / std::max(1.0, kChainFadeMs * 0.001 * spec.sample_rate_hz));
+    retune(spec.sample_rate_hz);
+}
+
+void Engine::retune(double sample_rate_hz) noexcept {
+    chain_fade_step_ = static_cast<float>(1.0 / std::max(1.0, kChainFadeMs * 0.001 * sample_rate_hz));
     // Keep the current master settings across a re-prepare.
     const float master = master_gain_.target();
     const float mute = mute_gain_.target();
     const float wet = rig_wet_.target();
-    master_gain_.prepare(spec.sample_rate_hz, kMasterRampMs);
-    mute_gain_.prepare(spec.sample_rate_hz, kMasterRampMs);
-    rig_wet_.prepare(spec.sample_rate_hz, AmplifierChain::kRampMs);
+    master_gain_.prepare(sample_rate_hz, kMasterRampMs);
+    mute_gain_.prepare(sample_rate_hz, kMasterRampMs);
+    rig_wet_.prepare(sample_rate_hz, AmplifierChain::kRampMs);
     master_gain_.snap(master);
     mute_gain_.snap(mute);
     rig_wet_.snap(wet);
@@ -112,16 +116,7 @@ void Engine::follow_spec(const ProcessSpec& spec) noexcept {
     // Only arithmetic (guarded by "engine: a swapped chain's spec becomes the
     // engine's" in tests/core/test_engine.cpp).
     if (spec.sample_rate_hz != spec_.sample_rate_hz) {
-        chain_fade_step_ = static_cast<float>(1.0 / std::max(1.0, kChainFadeMs * 0.001 * spec.sample_rate_hz));
-        const float master = master_gain_.target();
-        const float mute = mute_gain_.target();
-        const float wet = rig_wet_.target();
-        master_gain_.prepare(spec.sample_rate_hz, kMasterRampMs);
-        mute_gain_.prepare(spec.sample_rate_hz, kMasterRampMs);
-        rig_wet_.prepare(spec.sample_rate_hz, AmplifierChain::kRampMs);
-        master_gain_.snap(master);
-        mute_gain_.snap(mute);
-        rig_wet_.snap(wet);
+        retune(spec.sample_rate_hz);
     }
     spec_.sample_rate_hz = spec.sample_rate_hz;
     spec_.max_block_size = std::min(spec.max_block_size, work_.size());

@@ -96,6 +96,7 @@ private:
     void report(const Command& c, Outcome outcome) noexcept RIGD_RT;
     void report_chain(std::uint32_t seq) noexcept RIGD_RT;
     void follow_spec(const ProcessSpec& spec) noexcept RIGD_RT;
+    void retune(double sample_rate_hz) noexcept RIGD_RT; // fades and ramps for a rate: arithmetic only
     void process_chunk(std::span<const float> in, std::span<float> out) noexcept RIGD_RT;
     void retire(Retirable* object) noexcept RIGD_RT;
     void flush_retired() noexcept RIGD_RT;

@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <cmath>
 #include <fstream>
 #include <netinet/in.h>
 #include <spawn.h>
@@ -335,6 +336,58 @@ Daemon::~Daemon() = default;
 fs::path rigd_binary() { return RIGD_BIN; }
 fs::path jack_io_binary() { return RIGD_JACK_IO_BIN; }
 fs::path midi_binary() { return RIGD_JACK_MIDI_BIN; }
+
+LiveVsRender live_vs_render(const fs::path& work_dir, const fs::path& preset_file, int period,
+                            const std::vector<float>& signal, const std::vector<std::string>& launcher,
+                            const std::map<std::string, std::string>& env) {
+    write_f32(work_dir / "in.f32", signal);
+    write_wav_mono(work_dir / "in.wav", signal, 48000);
+    LiveVsRender result;
+    if (run_command({rigd_binary().string(), "render", "--preset", preset_file.string(), "--block",
+                     std::to_string(period), (work_dir / "in.wav").string(), (work_dir / "render.wav").string()},
+                    work_dir / "render.log") != 0) {
+        throw std::runtime_error("rigd render failed: see " + (work_dir / "render.log").string());
+    }
+    const auto offline = read_wav_channel(work_dir / "render.wav", 0);
+    const std::size_t record_frames = signal.size() + 8192;
+    for (int take = 0; take < 3 && !result.judged; ++take) {
+        const auto log = work_dir / ("jack_io_" + std::to_string(take) + ".log");
+        std::vector<std::string> argv = launcher;
+        for (const std::string& a : {jack_io_binary().string(), std::string("--play"), (work_dir / "in.f32").string(),
+                                     std::string("--to"), std::string("rigd:in"), std::string("--record"),
+                                     (work_dir / "live.f32").string(), std::string("--from"), std::string("rigd:out_l"),
+                                     std::string("--frames"), std::to_string(record_frames)}) {
+            argv.push_back(a);
+        }
+        if (run_command(argv, log, env) != 0) {
+            throw std::runtime_error("rigd-jack-io failed: see " + log.string());
+        }
+        std::ifstream in(log);
+        const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        if (text.find("xruns during recording: 0") == std::string::npos) {
+            continue;
+        }
+        result.judged = true;
+        const auto live = read_f32_file(work_dir / "live.f32");
+        double best_err = 1e30;
+        for (std::size_t lag = 0; lag <= 4096; ++lag) {
+            double err = 0.0;
+            for (std::size_t i = 0; i < 12000 && i + lag < live.size() && i < offline.size(); ++i) {
+                const double d = static_cast<double>(live[i + lag]) - offline[i];
+                err += d * d;
+            }
+            if (err < best_err) {
+                best_err = err;
+                result.lag = lag;
+            }
+        }
+        for (std::size_t i = 0; i < offline.size() && i + result.lag < live.size(); ++i) {
+            result.max_diff =
+                std::max(result.max_diff, std::fabs(static_cast<double>(live[i + result.lag]) - offline[i]));
+        }
+    }
+    return result;
+}
 
 void write_text(const fs::path& path, const std::string& text) {
     std::ofstream out(path, std::ios::binary);

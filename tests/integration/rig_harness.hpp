@@ -139,6 +139,21 @@ private:
 [[nodiscard]] std::filesystem::path jack_io_binary();
 [[nodiscard]] std::filesystem::path midi_binary();
 
+// Plays `signal` through the live rig (rigd:in -> rigd:out_l, with
+// rigd-jack-io started through `launcher`, e.g. {"pw-jack"}) and compares it
+// with `rigd render` of `preset_file` at `period`: the lag is found by least
+// squares over the first 0.25 s. A take the recorder saw an xrun in is
+// retaken (up to 3); `judged` is false when every take had one.
+struct LiveVsRender {
+    bool judged = false;
+    double max_diff = 0.0;
+    std::size_t lag = 0;
+};
+[[nodiscard]] LiveVsRender live_vs_render(const std::filesystem::path& work_dir, const std::filesystem::path& preset_file,
+                                          int period, const std::vector<float>& signal,
+                                          const std::vector<std::string>& launcher,
+                                          const std::map<std::string, std::string>& env);
+
 void write_text(const std::filesystem::path& path, const std::string& text);
 void write_f32(const std::filesystem::path& path, const std::vector<float>& samples);
 [[nodiscard]] std::vector<float> read_f32_file(const std::filesystem::path& path);

@@ -141,6 +141,7 @@ TEST_CASE("issue 9: next then save at once writes every preset into its own file
         live.osc->send("/rig/preset/next");
         live.osc->send("/rig/preset/save");
         const auto current = live.osc->wait_for("/rig/preset/current", 5000ms);
+        INFO("attempt " << attempt << "; daemon log:\n" << live.daemon->log_text());
         REQUIRE(current);
         const std::string file = current->strings.at(0);
         // The file saved is the preset that now plays, with its own chain.

@@ -169,60 +169,13 @@ TEST_CASE("daemon: audio through the live daemon equals rigd render of the same 
     TempDir dir;
     JackServer jack(dir.path(), 48000, kPeriod);
     Daemon rigd(jack, dir, {.preset_toml = kPreset, .extra_config = ""});
-    const auto signal = pluck(48000, 48000.0);
-    write_f32(dir.path() / "in.f32", signal);
-    write_wav_mono(dir.path() / "in.wav", signal, 48000);
-
-    REQUIRE(run_command({rigd_binary().string(), "render", "--preset", (dir.path() / "presets" / "start.toml").string(),
-                         "--block", std::to_string(kPeriod), (dir.path() / "in.wav").string(),
-                         (dir.path() / "render.wav").string()},
-                        dir.path() / "render.log") == 0);
-    const auto offline = read_wav_channel(dir.path() / "render.wav", 0);
-    REQUIRE(offline.size() == signal.size());
-
-    const std::size_t record_frames = signal.size() + 8192;
-    bool judged = false;
-    for (int take = 0; take < 3 && !judged; ++take) {
-        const auto log = dir.path() / ("jack_io_" + std::to_string(take) + ".log");
-        REQUIRE(run_command({jack_io_binary().string(), "--server", jack.name(), "--play",
-                             (dir.path() / "in.f32").string(), "--to", "rigd:in", "--record",
-                             (dir.path() / "live.f32").string(), "--from", "rigd:out_l", "--frames",
-                             std::to_string(record_frames)},
-                            log, jack.env()) == 0);
-        std::ifstream in(log);
-        const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        if (text.find("xruns during recording: 0") == std::string::npos) {
-            MESSAGE("xrun during take " << take << ": retaking");
-            continue;
-        }
-        judged = true;
-        const auto live = read_f32_file(dir.path() / "live.f32");
-        REQUIRE(live.size() == record_frames);
-        // The loop through the daemon delays by whole periods: find the lag
-        // by least squares over the first 0.25 s, then compare everything.
-        std::size_t best_lag = 0;
-        double best_err = 1e30;
-        for (std::size_t lag = 0; lag <= 4096; ++lag) {
-            double err = 0.0;
-            for (std::size_t i = 0; i < 12000; ++i) {
-                const double d = static_cast<double>(live[i + lag]) - offline[i];
-                err += d * d;
-            }
-            if (err < best_err) {
-                best_err = err;
-                best_lag = lag;
-            }
-        }
-        INFO("lag " << best_lag << " frames");
-        double max_diff = 0.0;
-        for (std::size_t i = 0; i < offline.size(); ++i) {
-            max_diff = std::max(max_diff, std::fabs(static_cast<double>(live[i + best_lag]) - offline[i]));
-        }
-        // Same engine, same period, same float operations: tolerance 1e-6 abs.
-        CHECK(max_diff <= 1e-6);
-        CHECK(best_lag % kPeriod == 0); // whole periods only
-    }
-    CHECK_MESSAGE(judged, "every take had an xrun: the machine is too busy to judge");
+    const auto r = live_vs_render(dir.path(), dir.path() / "presets" / "start.toml", kPeriod, pluck(48000, 48000.0),
+                                  {}, jack.env());
+    REQUIRE_MESSAGE(r.judged, "every take had an xrun: the machine is too busy to judge");
+    INFO("lag " << r.lag << " frames");
+    // Same engine, same period, same float operations: tolerance 1e-6 abs.
+    CHECK(r.max_diff <= 1e-6);
+    CHECK(r.lag % kPeriod == 0); // whole periods only
 }
 
 TEST_CASE("daemon: SIGINT and SIGTERM shut it down cleanly within 2 s") {

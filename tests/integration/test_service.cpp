@@ -55,57 +55,12 @@ bool wait_until(const std::function<bool()>& ok, std::chrono::milliseconds timeo
     return ok();
 }
 
-// Plays `signal` through the live rig and compares with `rigd render` of
-// `preset_file` at the same period: whole-period lag, 1e-6 abs.
 void check_live_equals_render(const TempDir& dir, const std::filesystem::path& preset_file, int period,
-                              std::vector<std::string> launcher, const std::map<std::string, std::string>& env) {
-    const auto signal = tone(24000, 196.0, 0.4);
-    write_f32(dir.path() / "in.f32", signal);
-    write_wav_mono(dir.path() / "in.wav", signal, 48000);
-    REQUIRE(run_command({rigd_binary().string(), "render", "--config", (dir.path() / "rigd.toml").string(), "--preset",
-                         preset_file.string(), "--block", std::to_string(period), (dir.path() / "in.wav").string(),
-                         (dir.path() / "render.wav").string()},
-                        dir.path() / "render.log") == 0);
-    const auto offline = read_wav_channel(dir.path() / "render.wav", 0);
-    bool judged = false;
-    for (int take = 0; take < 3 && !judged; ++take) {
-        const auto log = dir.path() / "jack_io.log";
-        std::vector<std::string> argv = launcher;
-        for (const std::string& a : {jack_io_binary().string(), std::string("--play"), (dir.path() / "in.f32").string(),
-                                     std::string("--to"), std::string("rigd:in"), std::string("--record"),
-                                     (dir.path() / "live.f32").string(), std::string("--from"), std::string("rigd:out_l"),
-                                     std::string("--frames"), std::to_string(signal.size() + 8192)}) {
-            argv.push_back(a);
-        }
-        REQUIRE(run_command(argv, log, env) == 0);
-        std::ifstream in(log);
-        const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        if (text.find("xruns during recording: 0") == std::string::npos) {
-            continue;
-        }
-        judged = true;
-        const auto live = read_f32_file(dir.path() / "live.f32");
-        std::size_t best_lag = 0;
-        double best_err = 1e30;
-        for (std::size_t lag = 0; lag <= 4096; ++lag) {
-            double err = 0.0;
-            for (std::size_t i = 0; i < 12000; ++i) {
-                const double d = static_cast<double>(live[i + lag]) - offline[i];
-                err += d * d;
-            }
-            if (err < best_err) {
-                best_err = err;
-                best_lag = lag;
-            }
-        }
-        double max_diff = 0.0;
-        for (std::size_t i = 0; i < offline.size(); ++i) {
-            max_diff = std::max(max_diff, std::fabs(static_cast<double>(live[i + best_lag]) - offline[i]));
-        }
-        INFO("lag " << best_lag);
-        CHECK(max_diff <= 1e-6);
-    }
-    CHECK_MESSAGE(judged, "every take had an xrun: the machine is too busy to judge");
+                              const std::vector<std::string>& launcher, const std::map<std::string, std::string>& env) {
+    const auto r = live_vs_render(dir.path(), preset_file, period, tone(24000, 196.0, 0.4), launcher, env);
+    CHECK_MESSAGE(r.judged, "every take had an xrun: the machine is too busy to judge");
+    INFO("lag " << r.lag);
+    CHECK(r.max_diff <= 1e-6); // same engine, same period, same float operations
 }
 
 // PipeWire headless: its dummy driver, no session manager, no session bus,
