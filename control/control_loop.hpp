@@ -30,9 +30,11 @@ public:
     ControlLoop(const ControlLoop&) = delete;
     ControlLoop& operator=(const ControlLoop&) = delete;
 
-    // Starts the thread. `tick` runs on it between tasks, every `period`.
+    // Owner's thread (not the loop's). Starts the thread; `tick` runs on it
+    // between tasks, every `period`.
     void start(Task tick, std::chrono::microseconds period);
-    // Runs the tasks already queued, then stops the thread. Idempotent.
+    // Owner's thread (not the loop's). Runs the tasks already queued, then
+    // stops the thread. Idempotent.
     void stop();
 
     // Any thread. Returns false (and counts) when the queue is full or the
@@ -62,9 +64,11 @@ public:
         return future.get();
     }
 
+    // Any thread.
     [[nodiscard]] bool on_loop_thread() const noexcept { return std::this_thread::get_id() == id_.load(); }
+    // Any thread.
     [[nodiscard]] std::uint64_t dropped() const noexcept { return dropped_.load(std::memory_order_relaxed); }
-    // Advanced by every pass of the loop (the watchdog reads it).
+    // Any thread. Advanced by every pass of the loop (the watchdog reads it).
     [[nodiscard]] std::uint64_t heartbeat() const noexcept { return heartbeat_.load(std::memory_order_relaxed); }
 
 private:

@@ -30,7 +30,8 @@ public:
     // waits at most `patience`. Returns false when the job in hand is still
     // running then (a long model parse at shutdown): the caller may exit
     // without joining; the thread is detached.
-    bool stop(std::chrono::milliseconds patience);
+    bool stop(std::chrono::milliseconds patience); // any thread but the worker's
+    // Any thread.
     [[nodiscard]] std::uint64_t jobs_done() const;
 
 private:

@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fmt/format.h>
 #include <cstdlib>
@@ -252,8 +253,12 @@ int Daemon::run() {
     spdlog::info("OSC listening on port {} (UDP{})", osc_->port(), config_.osc_tcp ? " and TCP" : "");
     {
         std::string nets;
+        std::vector<std::string> seen;
         for (const auto& n : make_filter(config_.osc_allow).networks()) {
-            nets += (nets.empty() ? "" : ", ") + n;
+            if (std::find(seen.begin(), seen.end(), n) == seen.end()) { // loopback is also a local subnet
+                seen.push_back(n);
+                nets += (nets.empty() ? "" : ", ") + n;
+            }
         }
         spdlog::info("OSC accepts messages from {}", nets);
     }
