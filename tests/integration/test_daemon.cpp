@@ -190,6 +190,11 @@ TEST_CASE("daemon: SIGINT and SIGTERM shut it down cleanly within 2 s") {
         CHECK(*rc == 0);
         CHECK(elapsed < 2s);
         CHECK(rigd.log_text().find("shutting down") != std::string::npos);
+        // Memory is locked at start, or the limit that refused it is named.
+        const std::string log = rigd.log_text();
+        CHECK((log.find("memory locked (mlockall)") != std::string::npos ||
+               log.find("mlockall refused: RLIMIT_MEMLOCK") != std::string::npos ||
+               log.find("memory not locked (sanitizer build") != std::string::npos));
     }
 }
 
