@@ -6,8 +6,12 @@
 //   BM_Reset:          reset() alone, µs per call.
 //   BM_ResetAndBlock:  reset() then one 128-frame block, against
 //   BM_Block:          one 128-frame block alone: the difference is what a
-//                      reset adds to the period it happens in (lazy clearing
-//                      moves a bounded part of it into the next blocks).
+//                      reset adds to the period it happens in.
+//   BM_WorstBlock:     the slowest of the 160 blocks (0.43 s, more than the
+//                      convolver's largest partition cycle) that follow a
+//                      reset (Arg 1) or not (Arg 0), mean over iterations as
+//                      worst_block_us: lazy clearing must not move the cost
+//                      into a later period's worst case.
 #include "core/conv/cab_stage.hpp"
 #include "core/denormals.hpp"
 #include "core/stages/delay_stage.hpp"
@@ -15,6 +19,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <memory>
 #include <random>
@@ -97,12 +103,33 @@ void BM_Block(benchmark::State& state, const std::string& type) {
     }
 }
 
+void BM_WorstBlock(benchmark::State& state, const std::string& type) {
+    Fixture f(type);
+    const bool reset = state.range(0) != 0;
+    double worst_sum_us = 0.0;
+    for (auto _ : state) {
+        if (reset) {
+            f.stage->reset();
+        }
+        double worst_us = 0.0;
+        for (int b = 0; b < 160; ++b) {
+            const auto t0 = std::chrono::steady_clock::now();
+            f.block();
+            const auto t1 = std::chrono::steady_clock::now();
+            worst_us = std::max(worst_us, std::chrono::duration<double, std::micro>(t1 - t0).count());
+        }
+        worst_sum_us += worst_us;
+    }
+    state.counters["worst_block_us"] = worst_sum_us / static_cast<double>(state.iterations());
+}
+
 } // namespace
 
 #define RIGD_RESET_BENCH(name)                                                                            \
     BENCHMARK_CAPTURE(BM_Reset, name, std::string(#name))->Unit(benchmark::kMicrosecond);                 \
     BENCHMARK_CAPTURE(BM_ResetAndBlock, name, std::string(#name))->Unit(benchmark::kMicrosecond);         \
-    BENCHMARK_CAPTURE(BM_Block, name, std::string(#name))->Unit(benchmark::kMicrosecond)
+    BENCHMARK_CAPTURE(BM_Block, name, std::string(#name))->Unit(benchmark::kMicrosecond);                 \
+    BENCHMARK_CAPTURE(BM_WorstBlock, name, std::string(#name))->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond)
 
 RIGD_RESET_BENCH(cab);
 RIGD_RESET_BENCH(delay);

@@ -106,6 +106,13 @@ struct PartitionedConvolver::LevelState {
     std::size_t fft_step = 1;
     std::size_t accumulated = 0; // partitions already in acc for the next boundary
     bool fft_pending = false;
+    // Since the last reset(): spectra written (saturates at slots; older
+    // slots hold stale history and are treated as zero), whether out holds an
+    // inverse transform, and whether acc may still hold pre-reset sums. This
+    // lets reset() leave the big buffers alone.
+    std::size_t filled = 0;
+    bool primed = false;
+    bool acc_stale = false;
     AlignedBuffer filter;   // count x (re, im), scaled by 1 / (2Q)
     AlignedBuffer spectra;  // slots x (re, im): frequency-domain delay line
     AlignedBuffer acc;      // (re, im)
@@ -229,18 +236,35 @@ void PartitionedConvolver::prepare(std::span<const float> ir, const Options& opt
     reset();
 }
 
+// O(levels + head size), whatever the IR's length: nothing proportional to
+// the spectra, the history or the overlap buffers is touched (issue 9). What
+// went before reads as zero instead: the head's reach behind the write
+// position is zeroed here, the FFT windows' reach lazily (clear_history_from),
+// spectra older than the reset are skipped (filled), a level adds nothing
+// until its first inverse transform (primed), and a time-distributed level's
+// accumulator is zeroed before its first use (acc_stale).
 void PartitionedConvolver::reset() noexcept {
-    history_.clear();
     position_ = keep_;
     phase_ = 0;
+    clean_ = keep_;
+    if (history_.size() != 0) {
+        clear_history_from(keep_ - block_); // keep_ >= 3 * block_
+    }
     for (LevelState& st : levels_) {
-        st.spectra.clear();
-        st.acc.clear();
-        st.out.clear();
         st.newest = 0;
         st.read = st.size;
         st.accumulated = 0;
         st.fft_pending = false;
+        st.filled = 0;
+        st.primed = false;
+        st.acc_stale = st.spread; // a synchronous level zeroes acc at every boundary
+    }
+}
+
+void PartitionedConvolver::clear_history_from(std::size_t first) noexcept {
+    if (first < clean_) {
+        std::memset(history_.data() + first, 0, (clean_ - first) * sizeof(float));
+        clean_ = first;
     }
 }
 
@@ -248,11 +272,18 @@ void PartitionedConvolver::accumulate(LevelState& st, std::size_t first, std::si
     const std::size_t bins = st.bins;
     float* acc_re = st.acc.data();
     float* acc_im = acc_re + bins;
+    if (st.acc_stale) {
+        std::memset(acc_re, 0, 2 * bins * sizeof(float));
+        st.acc_stale = false;
+    }
     // Partition j meets the spectrum of the window `back + j` blocks older
     // than the newest: `delay` for the synchronous path (the newest window
     // was just transformed for this boundary), `delay - 1` for a spread
     // level (its newest window is one block old by the boundary).
     const std::size_t back = st.spread ? st.delay - 1 : st.delay;
+    // Spectra `filled` or more blocks old predate the last reset: their
+    // input was zero, so those partitions would add exactly nothing.
+    last = std::min(last, st.filled > back ? st.filled - back : 0);
     std::size_t slot = (st.newest + st.slots * 2 - back - first) % st.slots;
     for (std::size_t j = first; j < last; ++j) {
         const float* xs = st.spectra.data() + slot * 2 * bins;
@@ -265,16 +296,20 @@ void PartitionedConvolver::accumulate(LevelState& st, std::size_t first, std::si
 // Block boundary: the window ending at the write position is complete.
 void PartitionedConvolver::run_level(LevelState& st) noexcept {
     const std::size_t bins = st.bins;
+    st.primed = true;
     if (!st.spread) {
         st.newest = st.newest + 1 == st.slots ? 0 : st.newest + 1;
+        st.filled += st.filled < st.slots ? 1 : 0;
+        clear_history_from(position_ - 2 * st.size);
         st.fft.forward(history_.data() + position_ - 2 * st.size, st.spectra.data() + st.newest * 2 * bins);
         std::memset(st.acc.data(), 0, 2 * bins * sizeof(float));
+        st.acc_stale = false;
         accumulate(st, 0, st.count);
         st.fft.inverse(st.acc.data(), st.out.data());
         st.read = st.size;
         return;
     }
-    accumulate(st, st.accumulated, st.count); // normally none left
+    accumulate(st, st.accumulated, st.count); // normally none left; zeroes a stale acc
     st.fft.inverse(st.acc.data(), st.out.data());
     st.read = st.size;
     std::memset(st.acc.data(), 0, 2 * bins * sizeof(float));
@@ -290,6 +325,8 @@ void PartitionedConvolver::run_level_step(LevelState& st, std::size_t offset) no
     }
     if (st.fft_pending) {
         st.newest = st.newest + 1 == st.slots ? 0 : st.newest + 1;
+        st.filled += st.filled < st.slots ? 1 : 0;
+        clear_history_from(position_ - offset - 2 * st.size);
         st.fft.forward(history_.data() + position_ - offset - 2 * st.size, st.spectra.data() + st.newest * 2 * st.bins);
         st.fft_pending = false;
     }
@@ -311,9 +348,11 @@ void PartitionedConvolver::run_chunk(const float* in, float* out, std::size_t n)
         std::memset(out, 0, n * sizeof(float));
     }
     for (LevelState& st : levels_) {
-        const float* y = st.out.data() + st.read;
-        for (std::size_t i = 0; i < n; ++i) {
-            out[i] += y[i];
+        if (st.primed) { // before its first inverse transform a level adds zero
+            const float* y = st.out.data() + st.read;
+            for (std::size_t i = 0; i < n; ++i) {
+                out[i] += y[i];
+            }
         }
         st.read += n;
     }
@@ -335,8 +374,10 @@ void PartitionedConvolver::run_chunk(const float* in, float* out, std::size_t n)
         phase_ = 0;
     }
     if (position_ + kHistorySlack == history_.size()) {
-        std::memmove(history_.data(), history_.data() + position_ - keep_, keep_ * sizeof(float));
+        const std::size_t shift = position_ - keep_;
+        std::memmove(history_.data(), history_.data() + shift, keep_ * sizeof(float));
         position_ = keep_;
+        clean_ = clean_ > shift ? clean_ - shift : 0;
     }
 }
 

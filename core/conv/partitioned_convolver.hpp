@@ -71,7 +71,8 @@ public:
     void prepare(std::span<const float> ir, const Options& options);
     void prepare(std::span<const float> ir) { prepare(ir, Options{}); }
 
-    // Clears all history without allocating.
+    // Forgets all history without allocating, in O(levels + head size) work
+    // whatever the IR's length (the stale buffers are never read again).
     void reset() noexcept;
 
     // RT-safe, any length; `in` and `out` may be the same memory.
@@ -90,6 +91,9 @@ private:
     void run_level(LevelState& level) noexcept;
     void run_level_step(LevelState& level, std::size_t offset_in_block) noexcept;
     void accumulate(LevelState& level, std::size_t first, std::size_t last) noexcept;
+    // Zeroes history_[first, clean_) so that reads from `first` on see no
+    // sample from before the last reset.
+    void clear_history_from(std::size_t first) noexcept;
 
     std::vector<Level> layout_;
     std::vector<LevelState> levels_;
@@ -100,6 +104,7 @@ private:
     std::size_t block_ = 64;      // chunk quantum = head size = smallest partition
     std::size_t keep_ = 0;        // history kept on a shift (2 * largest partition)
     std::size_t position_ = 0;    // next write index into history_
+    std::size_t clean_ = 0;       // history_[clean_, position_) holds nothing from before reset()
     std::size_t phase_ = 0;       // samples since the last largest-partition boundary
     std::size_t cycle_ = 1;       // largest partition size
 };

@@ -34,11 +34,14 @@ public:
 private:
     void on_param_changed(std::size_t index, float value) noexcept override;
     [[nodiscard]] float lowpass_coeff(float hz) const noexcept;
+    template <bool kFull>
+    float tick(float x) noexcept;
 
     double sample_rate_hz_ = 48000.0;
     std::vector<float> buffer_;
     std::size_t mask_ = 0;
     std::size_t write_ = 0;
+    std::size_t written_ = 0; // samples written since reset(), saturating at the size
     dsp::LinearSmoother delay_samples_;
     dsp::LinearSmoother feedback_;
     dsp::LinearSmoother mix_;

@@ -36,9 +36,13 @@ private:
         float store = 0.0f; // comb damping state
     };
     void on_param_changed(std::size_t index, float value) noexcept override;
+    template <bool kFull>
+    float tick(float x) noexcept;
 
     std::array<Line, kCombs> comb_{};
     std::array<Line, kAllpasses> allpass_{};
+    std::size_t longest_ = 0; // longest line
+    std::size_t written_ = 0; // samples since reset(), saturating at longest_
     dsp::LinearSmoother feedback_;
     dsp::LinearSmoother damp_;
     dsp::LinearSmoother mix_;
