@@ -21,7 +21,7 @@ constexpr std::array kParams{
 
 DelayStage::DelayStage() { init_params(); }
 
-std::span<const ParamInfo> DelayStage::params() const noexcept { return kParams; }
+std::span<const ParamInfo> DelayStage::params() const noexcept RIGD_RT { return kParams; }
 
 float DelayStage::lowpass_coeff(float hz) const noexcept {
     if (hz >= kLowpassOffHz) {
@@ -48,7 +48,7 @@ void DelayStage::prepare(const ProcessSpec& spec) {
 
 // O(1): the line is not cleared (up to 2^17 floats); reads older than
 // written_ return 0 instead, exactly what a cleared line would give.
-void DelayStage::reset() noexcept {
+void DelayStage::reset() noexcept RIGD_RT {
     written_ = 0;
     write_ = 0;
     lp_state_ = 0.0f;
@@ -58,7 +58,7 @@ void DelayStage::reset() noexcept {
     lp_coeff_.snap(lowpass_coeff(param(kLowpass)));
 }
 
-void DelayStage::on_param_changed(std::size_t index, float value) noexcept {
+void DelayStage::on_param_changed(std::size_t index, float value) noexcept RIGD_RT {
     switch (index) {
     case kTime: {
         // The read position moves at most kMaxTimeSlew samples per sample
@@ -105,9 +105,9 @@ float DelayStage::tick(float x) noexcept {
     return x + m * (wet - x);
 }
 
-float DelayStage::process_sample(float x) noexcept { return written_ > mask_ ? tick<true>(x) : tick<false>(x); }
+float DelayStage::process_sample(float x) noexcept RIGD_RT { return written_ > mask_ ? tick<true>(x) : tick<false>(x); }
 
-void DelayStage::process_block(std::span<float> block) noexcept {
+void DelayStage::process_block(std::span<float> block) noexcept RIGD_RT {
     if (written_ > mask_) {
         for (float& v : block) {
             v = tick<true>(v);

@@ -26,7 +26,7 @@ float damp_for(float damping) { return 0.4f * damping; }
 
 ReverbStage::ReverbStage() { init_params(); }
 
-std::span<const ParamInfo> ReverbStage::params() const noexcept { return kParams; }
+std::span<const ParamInfo> ReverbStage::params() const noexcept RIGD_RT { return kParams; }
 
 void ReverbStage::prepare(const ProcessSpec& spec) {
     const double scale = spec.sample_rate_hz / kTuningRate;
@@ -53,7 +53,7 @@ void ReverbStage::prepare(const ProcessSpec& spec) {
 // O(lines): the lines are not cleared; a line reads 0 until it has been
 // written all the way round since the reset, exactly what a cleared line
 // would give.
-void ReverbStage::reset() noexcept {
+void ReverbStage::reset() noexcept RIGD_RT {
     written_ = 0;
     for (Line& l : comb_) {
         l.pos = 0;
@@ -67,7 +67,7 @@ void ReverbStage::reset() noexcept {
     mix_.snap(param(kMix));
 }
 
-void ReverbStage::on_param_changed(std::size_t index, float value) noexcept {
+void ReverbStage::on_param_changed(std::size_t index, float value) noexcept RIGD_RT {
     switch (index) {
     case kRoom:
         feedback_.set_target(feedback_for(value));
@@ -111,9 +111,9 @@ float ReverbStage::tick(float x) noexcept {
     return x + m * (kWetGain * wet - x);
 }
 
-float ReverbStage::process_sample(float x) noexcept { return written_ >= longest_ ? tick<true>(x) : tick<false>(x); }
+float ReverbStage::process_sample(float x) noexcept RIGD_RT { return written_ >= longest_ ? tick<true>(x) : tick<false>(x); }
 
-void ReverbStage::process_block(std::span<float> block) noexcept {
+void ReverbStage::process_block(std::span<float> block) noexcept RIGD_RT {
     if (written_ >= longest_) {
         for (float& v : block) {
             v = tick<true>(v);

@@ -77,7 +77,7 @@ void ToneStage::Bank::design(double bass, double mid, double treble, double pres
                                         (presence_knob - 1.0) * kPresenceRangeDb, fs));
 }
 
-void ToneStage::Bank::reset() noexcept {
+void ToneStage::Bank::reset() noexcept RIGD_RT {
     xs = {};
     ys = {};
     for (auto& bq : band) {
@@ -88,7 +88,7 @@ void ToneStage::Bank::reset() noexcept {
 
 // No SLP: GCC packs y[n-1], y[n-2] into one vector register and the
 // shuffles land on the recursion, about doubling its latency.
-[[gnu::optimize("no-tree-slp-vectorize")]] void ToneStage::Bank::process(std::span<float> block) noexcept {
+[[gnu::optimize("no-tree-slp-vectorize")]] void ToneStage::Bank::process(std::span<float> block) noexcept RIGD_RT {
     // One fused loop per model, in double: the stack and the presence shelf
     // recursions overlap, and direct form I keeps each to one FMA of latency.
     if (circuit_for(model) != nullptr) {
@@ -119,7 +119,7 @@ void ToneStage::Bank::reset() noexcept {
 
 ToneStage::ToneStage() { init_params(); }
 
-std::span<const ParamInfo> ToneStage::params() const noexcept { return kParams; }
+std::span<const ParamInfo> ToneStage::params() const noexcept RIGD_RT { return kParams; }
 
 void ToneStage::prepare(const ProcessSpec& spec) {
     (void)makeup_gain(kBritish); // build the static makeup table here, not on the RT thread
@@ -131,7 +131,7 @@ void ToneStage::prepare(const ProcessSpec& spec) {
     reset();
 }
 
-void ToneStage::reset() noexcept {
+void ToneStage::reset() noexcept RIGD_RT {
     for (std::size_t k = 0; k < knob_.size(); ++k) {
         knob_[k].snap(param(kBass + k));
     }
@@ -143,7 +143,7 @@ void ToneStage::reset() noexcept {
     control_.reset();
 }
 
-void ToneStage::on_param_changed(std::size_t index, float value) noexcept {
+void ToneStage::on_param_changed(std::size_t index, float value) noexcept RIGD_RT {
     if (index == kModel) {
         want_model_ = static_cast<int>(std::lround(value));
     } else if (index <= kPresence) {
@@ -169,7 +169,7 @@ void ToneStage::run(std::span<float> block) noexcept {
     }
 }
 
-void ToneStage::process_block(std::span<float> block) noexcept {
+void ToneStage::process_block(std::span<float> block) noexcept RIGD_RT {
     const bool moving = std::any_of(knob_.begin(), knob_.end(), [](const auto& k) { return k.is_smoothing(); });
     if (!moving && want_model_ == current_.model && fade_ >= 1.0f) {
         // Settled: the ticks would redesign nothing, so no 16-sample segments.
@@ -206,7 +206,7 @@ void ToneStage::process_block(std::span<float> block) noexcept {
     }
 }
 
-float ToneStage::process_sample(float x) noexcept {
+float ToneStage::process_sample(float x) noexcept RIGD_RT {
     float b[1] = {x};
     process_block(b);
     return b[0];
