@@ -25,6 +25,15 @@ private:
     bool was_counting_;
 };
 
+// False in a RealtimeSanitizer build (-Drtsan=true): there a counted scope
+// is an RTSan real-time context, so any allocation, free, lock or blocking
+// call inside it stops the test with a report, and the counts stay 0.
+#if defined(RIGD_RTSAN_COUNTER)
+inline constexpr bool kCountsAllocations = false;
+#else
+inline constexpr bool kCountsAllocations = true;
+#endif
+
 // Sanity hook for the counter's own test.
 [[nodiscard]] bool allocation_counter_active() noexcept;
 
