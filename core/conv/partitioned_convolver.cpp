@@ -26,7 +26,7 @@ using Vec8 = float __attribute__((vector_size(32)));
 // reverse order so both operands run forwards. Every output accumulates in
 // the same j order whatever n is, so chunking never changes a result.
 void direct_fir(const float* __restrict taps, std::size_t tap_count, const float* __restrict x,
-                float* __restrict out, std::size_t n) noexcept {
+                float* __restrict out, std::size_t n) noexcept RIGD_RT {
     // 32 outputs at a time (four independent FMA chains hide the latency),
     // then 8-wide groups; the last group may read up to 7 samples past the
     // chunk (the history keeps that slack) and stores only what is due.
@@ -80,7 +80,7 @@ void direct_fir(const float* __restrict taps, std::size_t tap_count, const float
 // acc += x * h over split complex arrays of n (padded) bins.
 void complex_mac(float* __restrict acc_re, float* __restrict acc_im, const float* __restrict x_re,
                  const float* __restrict x_im, const float* __restrict h_re, const float* __restrict h_im,
-                 std::size_t n) noexcept {
+                 std::size_t n) noexcept RIGD_RT {
     for (std::size_t k = 0; k < n; ++k) {
         acc_re[k] += x_re[k] * h_re[k] - x_im[k] * h_im[k];
         acc_im[k] += x_re[k] * h_im[k] + x_im[k] * h_re[k];
@@ -243,7 +243,7 @@ void PartitionedConvolver::prepare(std::span<const float> ir, const Options& opt
 // spectra older than the reset are skipped (filled), a level adds nothing
 // until its first inverse transform (primed), and a time-distributed level's
 // accumulator is zeroed before its first use (acc_stale).
-void PartitionedConvolver::reset() noexcept {
+void PartitionedConvolver::reset() noexcept RIGD_RT {
     position_ = keep_;
     phase_ = 0;
     clean_ = keep_;
@@ -261,14 +261,14 @@ void PartitionedConvolver::reset() noexcept {
     }
 }
 
-void PartitionedConvolver::clear_history_from(std::size_t first) noexcept {
+void PartitionedConvolver::clear_history_from(std::size_t first) noexcept RIGD_RT {
     if (first < clean_) {
         std::memset(history_.data() + first, 0, (clean_ - first) * sizeof(float));
         clean_ = first;
     }
 }
 
-void PartitionedConvolver::accumulate(LevelState& st, std::size_t first, std::size_t last) noexcept {
+void PartitionedConvolver::accumulate(LevelState& st, std::size_t first, std::size_t last) noexcept RIGD_RT {
     const std::size_t bins = st.bins;
     float* acc_re = st.acc.data();
     float* acc_im = acc_re + bins;
@@ -294,7 +294,7 @@ void PartitionedConvolver::accumulate(LevelState& st, std::size_t first, std::si
 }
 
 // Block boundary: the window ending at the write position is complete.
-void PartitionedConvolver::run_level(LevelState& st) noexcept {
+void PartitionedConvolver::run_level(LevelState& st) noexcept RIGD_RT {
     const std::size_t bins = st.bins;
     st.primed = true;
     if (!st.spread) {
@@ -318,7 +318,7 @@ void PartitionedConvolver::run_level(LevelState& st) noexcept {
 }
 
 // Sub-step `offset` samples after a boundary of a time-distributed level.
-void PartitionedConvolver::run_level_step(LevelState& st, std::size_t offset) noexcept {
+void PartitionedConvolver::run_level_step(LevelState& st, std::size_t offset) noexcept RIGD_RT {
     const std::size_t step = offset / block_;
     if (step < st.fft_step) {
         return;
@@ -339,7 +339,7 @@ void PartitionedConvolver::run_level_step(LevelState& st, std::size_t offset) no
     }
 }
 
-void PartitionedConvolver::run_chunk(const float* in, float* out, std::size_t n) noexcept {
+void PartitionedConvolver::run_chunk(const float* in, float* out, std::size_t n) noexcept RIGD_RT {
     float* x = history_.data() + position_;
     std::memmove(x, in, n * sizeof(float)); // in may alias out
     if (head_length_ > 0) {
@@ -381,7 +381,7 @@ void PartitionedConvolver::run_chunk(const float* in, float* out, std::size_t n)
     }
 }
 
-void PartitionedConvolver::process(std::span<const float> in, std::span<float> out) noexcept {
+void PartitionedConvolver::process(std::span<const float> in, std::span<float> out) noexcept RIGD_RT {
     const std::size_t total = std::min(in.size(), out.size());
     if (ir_length_ == 0) {
         std::fill_n(out.data(), total, 0.0f);
@@ -396,7 +396,7 @@ void PartitionedConvolver::process(std::span<const float> in, std::span<float> o
     }
 }
 
-float PartitionedConvolver::process_sample(float x) noexcept {
+float PartitionedConvolver::process_sample(float x) noexcept RIGD_RT {
     float y = 0.0f;
     process(std::span<const float>(&x, 1), std::span<float>(&y, 1));
     return y;

@@ -18,7 +18,7 @@ constexpr std::array kParams{
 };
 } // namespace
 
-void FilterStage::Bank::design(double cutoff_hz, double sample_rate_hz) noexcept {
+void FilterStage::Bank::design(double cutoff_hz, double sample_rate_hz) noexcept RIGD_RT {
     const bool lp = mode == 1;
     auto second = [&](int k) {
         const double q = dsp::butterworth_q(order, k);

@@ -36,7 +36,7 @@ private:
         int sections = 0;
         int mode = 0;
         int order = 2;
-        void design(double cutoff_hz, double sample_rate_hz) noexcept;
+        void design(double cutoff_hz, double sample_rate_hz) noexcept RIGD_RT;
         void reset() noexcept RIGD_RT;
         void process(std::span<float> block) noexcept RIGD_RT;
         [[nodiscard]] float process(float x) noexcept RIGD_RT;

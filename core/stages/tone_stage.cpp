@@ -29,6 +29,16 @@ double compute_makeup(const dsp::ToneStackCircuit& c) {
     }
     return 1.0 / peak;
 }
+
+// Computed once at start-up (this file's dynamic initialisation; the
+// circuits are constant-initialised): a function-local static would leave
+// an initialisation guard, and on its first use a lock, on the RT thread.
+struct Makeup {
+    double british;
+    double american;
+};
+const Makeup kMakeup{compute_makeup(dsp::ToneStackCircuit::kMarshallJcm800),
+                     compute_makeup(dsp::ToneStackCircuit::kFenderBassman)};
 } // namespace
 
 double ToneStage::audio_taper(double rotation) noexcept {
@@ -53,14 +63,11 @@ const dsp::ToneStackCircuit* ToneStage::circuit_for(int model) noexcept {
     }
 }
 
-double ToneStage::makeup_gain(int model) noexcept {
-    // Computed once, off the RT thread (prepare() calls this first).
-    static const double british = compute_makeup(dsp::ToneStackCircuit::kMarshallJcm800);
-    static const double american = compute_makeup(dsp::ToneStackCircuit::kFenderBassman);
-    return model == kBritish ? british : (model == kAmerican ? american : 1.0);
+double ToneStage::makeup_gain(int model) noexcept RIGD_RT {
+    return model == kBritish ? kMakeup.british : (model == kAmerican ? kMakeup.american : 1.0);
 }
 
-void ToneStage::Bank::design(double bass, double mid, double treble, double presence_knob, double fs) noexcept {
+void ToneStage::Bank::design(double bass, double mid, double treble, double presence_knob, double fs) noexcept RIGD_RT {
     if (const auto* circuit = circuit_for(model)) {
         const auto h = circuit->analog(audio_taper(0.5 * treble), mid_position(mid), audio_taper(0.5 * bass));
         const auto d = dsp::ToneStackCircuit::bilinear(h, fs);
@@ -122,7 +129,6 @@ ToneStage::ToneStage() { init_params(); }
 std::span<const ParamInfo> ToneStage::params() const noexcept RIGD_RT { return kParams; }
 
 void ToneStage::prepare(const ProcessSpec& spec) {
-    (void)makeup_gain(kBritish); // build the static makeup table here, not on the RT thread
     sample_rate_hz_ = spec.sample_rate_hz;
     for (auto& k : knob_) {
         k.prepare(dsp::ControlRate::rate_hz(spec.sample_rate_hz), kGlideMs);

@@ -45,7 +45,7 @@ public:
     [[nodiscard]] static double mid_position(double knob) noexcept;
     [[nodiscard]] static const dsp::ToneStackCircuit* circuit_for(int model) noexcept;
     // Gain applied after the passive stack of `model` (1 for the others).
-    [[nodiscard]] static double makeup_gain(int model) noexcept;
+    [[nodiscard]] static double makeup_gain(int model) noexcept RIGD_RT;
 
 private:
     struct Bank {
@@ -57,7 +57,7 @@ private:
         std::array<dsp::BiquadDf1D, 3> band{}; // modern
         dsp::BiquadDf1D presence;
         double makeup = 1.0;
-        void design(double bass, double mid, double treble, double presence_knob, double sample_rate_hz) noexcept;
+        void design(double bass, double mid, double treble, double presence_knob, double sample_rate_hz) noexcept RIGD_RT;
         void reset() noexcept RIGD_RT;
         void process(std::span<float> block) noexcept RIGD_RT;
     };
