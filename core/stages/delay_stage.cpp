@@ -85,7 +85,7 @@ void DelayStage::on_param_changed(std::size_t index, float value) noexcept RIGD_
 // kFull: the whole line has been written since reset(), so no read needs
 // the age check (the common case; process_block picks it once per block).
 template <bool kFull>
-float DelayStage::tick(float x) noexcept {
+float DelayStage::tick(float x) noexcept RIGD_RT {
     x = dsp::sanitize(x);
     // At least one sample: the feedback path needs a real delay.
     const float d = std::max(1.0f, delay_samples_.next());

@@ -36,7 +36,7 @@ private:
     void on_param_changed(std::size_t index, float value) noexcept RIGD_RT override;
     [[nodiscard]] float lowpass_coeff(float hz) const noexcept;
     template <bool kFull>
-    float tick(float x) noexcept;
+    float tick(float x) noexcept RIGD_RT;
 
     double sample_rate_hz_ = 48000.0;
     std::vector<float> buffer_;

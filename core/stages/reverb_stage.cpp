@@ -84,7 +84,7 @@ void ReverbStage::on_param_changed(std::size_t index, float value) noexcept RIGD
 // kFull: every line has been written all the way round since reset(), so no
 // read needs the check (the common case; process_block picks it per block).
 template <bool kFull>
-float ReverbStage::tick(float x) noexcept {
+float ReverbStage::tick(float x) noexcept RIGD_RT {
     x = dsp::sanitize(x);
     const float fb = feedback_.next();
     const float damp = damp_.next();

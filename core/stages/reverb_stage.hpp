@@ -38,7 +38,7 @@ private:
     };
     void on_param_changed(std::size_t index, float value) noexcept RIGD_RT override;
     template <bool kFull>
-    float tick(float x) noexcept;
+    float tick(float x) noexcept RIGD_RT;
 
     std::array<Line, kCombs> comb_{};
     std::array<Line, kAllpasses> allpass_{};
