@@ -94,8 +94,14 @@ void ToneStage::Bank::reset() noexcept RIGD_RT {
 }
 
 // No SLP: GCC packs y[n-1], y[n-2] into one vector register and the
-// shuffles land on the recursion, about doubling its latency.
-[[gnu::optimize("no-tree-slp-vectorize")]] void ToneStage::Bank::process(std::span<float> block) noexcept RIGD_RT {
+// shuffles land on the recursion, about doubling its latency. (GCC only:
+// clang warns about the unknown attribute.)
+#if defined(__clang__)
+#define RIGD_NO_SLP
+#else
+#define RIGD_NO_SLP [[gnu::optimize("no-tree-slp-vectorize")]]
+#endif
+RIGD_NO_SLP void ToneStage::Bank::process(std::span<float> block) noexcept RIGD_RT {
     // One fused loop per model, in double: the stack and the presence shelf
     // recursions overlap, and direct form I keeps each to one FMA of latency.
     if (circuit_for(model) != nullptr) {
