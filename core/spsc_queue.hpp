@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/rt.hpp"
+
 #include <atomic>
 #include <cstddef>
 #include <memory>
@@ -31,7 +33,7 @@ public:
     SpscQueue& operator=(const SpscQueue&) = delete;
 
     // Producer only.
-    [[nodiscard]] bool try_push(T value) noexcept {
+    [[nodiscard]] bool try_push(T value) noexcept RIGD_RT {
         const std::size_t head = head_.load(std::memory_order_relaxed);
         if (head - tail_cache_ == capacity_) {
             tail_cache_ = tail_.load(std::memory_order_acquire);
@@ -45,7 +47,7 @@ public:
     }
 
     // Consumer only.
-    [[nodiscard]] std::optional<T> try_pop() noexcept {
+    [[nodiscard]] std::optional<T> try_pop() noexcept RIGD_RT {
         const std::size_t tail = tail_.load(std::memory_order_relaxed);
         if (tail == head_cache_) {
             head_cache_ = head_.load(std::memory_order_acquire);

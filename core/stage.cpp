@@ -4,13 +4,13 @@
 
 namespace rigd::core {
 
-void Stage::process_block(std::span<float> block) noexcept {
+void Stage::process_block(std::span<float> block) noexcept RIGD_RT {
     for (float& s : block) {
         s = process_sample(s);
     }
 }
 
-void Stage::set_param(std::size_t index, float value) noexcept {
+void Stage::set_param(std::size_t index, float value) noexcept RIGD_RT {
     const auto infos = params();
     if (index >= infos.size() || index >= kMaxParams) {
         return;
@@ -20,7 +20,7 @@ void Stage::set_param(std::size_t index, float value) noexcept {
     on_param_changed(index, v);
 }
 
-float Stage::param(std::size_t index) const noexcept {
+float Stage::param(std::size_t index) const noexcept RIGD_RT {
     return index < kMaxParams ? values_[index] : 0.0f;
 }
 

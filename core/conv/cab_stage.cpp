@@ -32,10 +32,10 @@ constexpr double kRampMs = 20.0;
 
 CabStage::CabStage() { init_params(); }
 
-std::span<const ParamInfo> CabStage::params() const noexcept { return kParams; }
+std::span<const ParamInfo> CabStage::params() const noexcept RIGD_RT { return kParams; }
 std::span<const TextParamInfo> CabStage::text_params() const noexcept { return kTextParams; }
 
-void CabStage::on_param_changed(std::size_t index, float value) noexcept {
+void CabStage::on_param_changed(std::size_t index, float value) noexcept RIGD_RT {
     switch (index) {
     case kGainDb:
         gain_.set_target(db_to_gain(value));
@@ -94,7 +94,7 @@ void CabStage::prepare(const ProcessSpec& spec) {
     reset();
 }
 
-void CabStage::reset() noexcept {
+void CabStage::reset() noexcept RIGD_RT {
     convolver_.reset();
     low_cut_.reset();
     high_cut_.reset();
@@ -137,14 +137,14 @@ float CabStage::mix_sample(float x, float wet) noexcept {
     return a * x + b * wet;
 }
 
-float CabStage::process_sample(float x) noexcept {
+float CabStage::process_sample(float x) noexcept RIGD_RT {
     float w = has_ir() ? convolver_.process_sample(x) : x;
     w = low_cut_.process_sample(w);
     w = high_cut_.process_sample(w);
     return mix_sample(x, w);
 }
 
-void CabStage::process_block(std::span<float> block) noexcept {
+void CabStage::process_block(std::span<float> block) noexcept RIGD_RT {
     const std::size_t chunk_max = std::max<std::size_t>(1, dry_.size());
     for (std::size_t done = 0; done < block.size();) {
         const std::size_t n = std::min(chunk_max, block.size() - done);

@@ -4,6 +4,7 @@
 #include "core/conv/impulse_response.hpp"
 #include "core/conv/partitioned_convolver.hpp"
 #include "core/dsp/linear_smoother.hpp"
+#include "core/rt.hpp"
 #include "core/stage.hpp"
 
 #include <optional>
@@ -30,13 +31,13 @@ public:
     CabStage();
 
     [[nodiscard]] std::string_view type() const noexcept override { return kType; }
-    [[nodiscard]] std::span<const ParamInfo> params() const noexcept override;
+    [[nodiscard]] std::span<const ParamInfo> params() const noexcept RIGD_RT override;
     [[nodiscard]] std::span<const TextParamInfo> text_params() const noexcept override;
 
     void prepare(const ProcessSpec& spec) override;
-    void reset() noexcept override;
-    float process_sample(float x) noexcept override;
-    void process_block(std::span<float> block) noexcept override;
+    void reset() noexcept RIGD_RT override;
+    float process_sample(float x) noexcept RIGD_RT override;
+    void process_block(std::span<float> block) noexcept RIGD_RT override;
 
     // Loads `resolved` (a WAV file) as the IR, named `value` in presets.
     // Throws IrLoadError (naming the file) and keeps the previous IR.
@@ -53,7 +54,7 @@ public:
     [[nodiscard]] float normalization_gain() const noexcept { return norm_gain_; }
 
 private:
-    void on_param_changed(std::size_t index, float value) noexcept override;
+    void on_param_changed(std::size_t index, float value) noexcept RIGD_RT override;
     // Resample/trim `source` for the prepared rate and build a convolver;
     // commits only when everything succeeded.
     void build(const ImpulseResponse& source);

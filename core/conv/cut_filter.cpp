@@ -18,7 +18,7 @@ void CutFilter::prepare(double sample_rate_hz) noexcept {
     reset();
 }
 
-void CutFilter::reset() noexcept {
+void CutFilter::reset() noexcept RIGD_RT {
     biquad_.reset();
     wet_.snap(wet_.target());
     log2_cutoff_.snap(log2_cutoff_.target());
@@ -26,7 +26,7 @@ void CutFilter::reset() noexcept {
     redesign_ = true;
 }
 
-void CutFilter::set_cutoff(float cutoff_hz) noexcept {
+void CutFilter::set_cutoff(float cutoff_hz) noexcept RIGD_RT {
     requested_hz_ = cutoff_hz;
     if (cutoff_hz <= 0.0f) {
         wet_.set_target(0.0f);
@@ -44,14 +44,14 @@ void CutFilter::set_cutoff(float cutoff_hz) noexcept {
     wet_.set_target(1.0f);
 }
 
-void CutFilter::design(float log2_hz) noexcept {
+void CutFilter::design(float log2_hz) noexcept RIGD_RT {
     constexpr double kButterworthQ = std::numbers::sqrt2 / 2.0;
     const double hz = dsp::clamp_design_freq(std::exp2(static_cast<double>(log2_hz)), sample_rate_hz_);
     biquad_.set(kind_ == Kind::low_cut ? dsp::design_highpass(hz, kButterworthQ, sample_rate_hz_)
                                        : dsp::design_lowpass(hz, kButterworthQ, sample_rate_hz_));
 }
 
-float CutFilter::process_sample(float x) noexcept {
+float CutFilter::process_sample(float x) noexcept RIGD_RT {
     if (!active()) {
         return x;
     }
@@ -73,7 +73,7 @@ float CutFilter::process_sample(float x) noexcept {
     return x + w * (y - x);
 }
 
-void CutFilter::process(std::span<float> block) noexcept {
+void CutFilter::process(std::span<float> block) noexcept RIGD_RT {
     if (!active()) {
         return;
     }

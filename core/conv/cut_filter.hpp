@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/rt.hpp"
+
 #include "core/dsp/biquad.hpp"
 #include "core/dsp/linear_smoother.hpp"
 
@@ -22,16 +24,16 @@ public:
     explicit CutFilter(Kind kind) noexcept : kind_(kind) {}
 
     void prepare(double sample_rate_hz) noexcept;
-    void reset() noexcept;
+    void reset() noexcept RIGD_RT;
     // RT-safe; <= 0 switches the filter off.
-    void set_cutoff(float cutoff_hz) noexcept;
+    void set_cutoff(float cutoff_hz) noexcept RIGD_RT;
 
-    [[nodiscard]] bool active() const noexcept { return wet_.target() > 0.0f || wet_.is_smoothing(); }
-    [[nodiscard]] float process_sample(float x) noexcept;
-    void process(std::span<float> block) noexcept;
+    [[nodiscard]] bool active() const noexcept RIGD_RT { return wet_.target() > 0.0f || wet_.is_smoothing(); }
+    [[nodiscard]] float process_sample(float x) noexcept RIGD_RT;
+    void process(std::span<float> block) noexcept RIGD_RT;
 
 private:
-    void design(float log2_hz) noexcept;
+    void design(float log2_hz) noexcept RIGD_RT;
 
     Kind kind_;
     double sample_rate_hz_ = 48000.0;

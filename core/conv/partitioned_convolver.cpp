@@ -26,7 +26,7 @@ using Vec8 = float __attribute__((vector_size(32)));
 // reverse order so both operands run forwards. Every output accumulates in
 // the same j order whatever n is, so chunking never changes a result.
 void direct_fir(const float* __restrict taps, std::size_t tap_count, const float* __restrict x,
-                float* __restrict out, std::size_t n) noexcept {
+                float* __restrict out, std::size_t n) noexcept RIGD_RT {
     // 32 outputs at a time (four independent FMA chains hide the latency),
     // then 8-wide groups; the last group may read up to 7 samples past the
     // chunk (the history keeps that slack) and stores only what is due.
@@ -80,7 +80,7 @@ void direct_fir(const float* __restrict taps, std::size_t tap_count, const float
 // acc += x * h over split complex arrays of n (padded) bins.
 void complex_mac(float* __restrict acc_re, float* __restrict acc_im, const float* __restrict x_re,
                  const float* __restrict x_im, const float* __restrict h_re, const float* __restrict h_im,
-                 std::size_t n) noexcept {
+                 std::size_t n) noexcept RIGD_RT {
     for (std::size_t k = 0; k < n; ++k) {
         acc_re[k] += x_re[k] * h_re[k] - x_im[k] * h_im[k];
         acc_im[k] += x_re[k] * h_im[k] + x_im[k] * h_re[k];
@@ -106,6 +106,13 @@ struct PartitionedConvolver::LevelState {
     std::size_t fft_step = 1;
     std::size_t accumulated = 0; // partitions already in acc for the next boundary
     bool fft_pending = false;
+    // Since the last reset(): spectra written (saturates at slots; older
+    // slots hold stale history and are treated as zero), whether out holds an
+    // inverse transform, and whether acc may still hold pre-reset sums. This
+    // lets reset() leave the big buffers alone.
+    std::size_t filled = 0;
+    bool primed = false;
+    bool acc_stale = false;
     AlignedBuffer filter;   // count x (re, im), scaled by 1 / (2Q)
     AlignedBuffer spectra;  // slots x (re, im): frequency-domain delay line
     AlignedBuffer acc;      // (re, im)
@@ -229,30 +236,54 @@ void PartitionedConvolver::prepare(std::span<const float> ir, const Options& opt
     reset();
 }
 
-void PartitionedConvolver::reset() noexcept {
-    history_.clear();
+// O(levels + head size), whatever the IR's length: nothing proportional to
+// the spectra, the history or the overlap buffers is touched (issue 9). What
+// went before reads as zero instead: the head's reach behind the write
+// position is zeroed here, the FFT windows' reach lazily (clear_history_from),
+// spectra older than the reset are skipped (filled), a level adds nothing
+// until its first inverse transform (primed), and a time-distributed level's
+// accumulator is zeroed before its first use (acc_stale).
+void PartitionedConvolver::reset() noexcept RIGD_RT {
     position_ = keep_;
     phase_ = 0;
+    clean_ = keep_;
+    if (history_.size() != 0) {
+        clear_history_from(keep_ - block_); // keep_ >= 3 * block_
+    }
     for (LevelState& st : levels_) {
-        st.spectra.clear();
-        st.acc.clear();
-        st.out.clear();
         st.newest = 0;
         st.read = st.size;
         st.accumulated = 0;
         st.fft_pending = false;
+        st.filled = 0;
+        st.primed = false;
+        st.acc_stale = st.spread; // a synchronous level zeroes acc at every boundary
     }
 }
 
-void PartitionedConvolver::accumulate(LevelState& st, std::size_t first, std::size_t last) noexcept {
+void PartitionedConvolver::clear_history_from(std::size_t first) noexcept RIGD_RT {
+    if (first < clean_) {
+        std::memset(history_.data() + first, 0, (clean_ - first) * sizeof(float));
+        clean_ = first;
+    }
+}
+
+void PartitionedConvolver::accumulate(LevelState& st, std::size_t first, std::size_t last) noexcept RIGD_RT {
     const std::size_t bins = st.bins;
     float* acc_re = st.acc.data();
     float* acc_im = acc_re + bins;
+    if (st.acc_stale) {
+        std::memset(acc_re, 0, 2 * bins * sizeof(float));
+        st.acc_stale = false;
+    }
     // Partition j meets the spectrum of the window `back + j` blocks older
     // than the newest: `delay` for the synchronous path (the newest window
     // was just transformed for this boundary), `delay - 1` for a spread
     // level (its newest window is one block old by the boundary).
     const std::size_t back = st.spread ? st.delay - 1 : st.delay;
+    // Spectra `filled` or more blocks old predate the last reset: their
+    // input was zero, so those partitions would add exactly nothing.
+    last = std::min(last, st.filled > back ? st.filled - back : 0);
     std::size_t slot = (st.newest + st.slots * 2 - back - first) % st.slots;
     for (std::size_t j = first; j < last; ++j) {
         const float* xs = st.spectra.data() + slot * 2 * bins;
@@ -263,18 +294,22 @@ void PartitionedConvolver::accumulate(LevelState& st, std::size_t first, std::si
 }
 
 // Block boundary: the window ending at the write position is complete.
-void PartitionedConvolver::run_level(LevelState& st) noexcept {
+void PartitionedConvolver::run_level(LevelState& st) noexcept RIGD_RT {
     const std::size_t bins = st.bins;
+    st.primed = true;
     if (!st.spread) {
         st.newest = st.newest + 1 == st.slots ? 0 : st.newest + 1;
+        st.filled += st.filled < st.slots ? 1 : 0;
+        clear_history_from(position_ - 2 * st.size);
         st.fft.forward(history_.data() + position_ - 2 * st.size, st.spectra.data() + st.newest * 2 * bins);
         std::memset(st.acc.data(), 0, 2 * bins * sizeof(float));
+        st.acc_stale = false;
         accumulate(st, 0, st.count);
         st.fft.inverse(st.acc.data(), st.out.data());
         st.read = st.size;
         return;
     }
-    accumulate(st, st.accumulated, st.count); // normally none left
+    accumulate(st, st.accumulated, st.count); // normally none left; zeroes a stale acc
     st.fft.inverse(st.acc.data(), st.out.data());
     st.read = st.size;
     std::memset(st.acc.data(), 0, 2 * bins * sizeof(float));
@@ -283,13 +318,15 @@ void PartitionedConvolver::run_level(LevelState& st) noexcept {
 }
 
 // Sub-step `offset` samples after a boundary of a time-distributed level.
-void PartitionedConvolver::run_level_step(LevelState& st, std::size_t offset) noexcept {
+void PartitionedConvolver::run_level_step(LevelState& st, std::size_t offset) noexcept RIGD_RT {
     const std::size_t step = offset / block_;
     if (step < st.fft_step) {
         return;
     }
     if (st.fft_pending) {
         st.newest = st.newest + 1 == st.slots ? 0 : st.newest + 1;
+        st.filled += st.filled < st.slots ? 1 : 0;
+        clear_history_from(position_ - offset - 2 * st.size);
         st.fft.forward(history_.data() + position_ - offset - 2 * st.size, st.spectra.data() + st.newest * 2 * st.bins);
         st.fft_pending = false;
     }
@@ -302,7 +339,7 @@ void PartitionedConvolver::run_level_step(LevelState& st, std::size_t offset) no
     }
 }
 
-void PartitionedConvolver::run_chunk(const float* in, float* out, std::size_t n) noexcept {
+void PartitionedConvolver::run_chunk(const float* in, float* out, std::size_t n) noexcept RIGD_RT {
     float* x = history_.data() + position_;
     std::memmove(x, in, n * sizeof(float)); // in may alias out
     if (head_length_ > 0) {
@@ -311,9 +348,11 @@ void PartitionedConvolver::run_chunk(const float* in, float* out, std::size_t n)
         std::memset(out, 0, n * sizeof(float));
     }
     for (LevelState& st : levels_) {
-        const float* y = st.out.data() + st.read;
-        for (std::size_t i = 0; i < n; ++i) {
-            out[i] += y[i];
+        if (st.primed) { // before its first inverse transform a level adds zero
+            const float* y = st.out.data() + st.read;
+            for (std::size_t i = 0; i < n; ++i) {
+                out[i] += y[i];
+            }
         }
         st.read += n;
     }
@@ -335,12 +374,14 @@ void PartitionedConvolver::run_chunk(const float* in, float* out, std::size_t n)
         phase_ = 0;
     }
     if (position_ + kHistorySlack == history_.size()) {
-        std::memmove(history_.data(), history_.data() + position_ - keep_, keep_ * sizeof(float));
+        const std::size_t shift = position_ - keep_;
+        std::memmove(history_.data(), history_.data() + shift, keep_ * sizeof(float));
         position_ = keep_;
+        clean_ = clean_ > shift ? clean_ - shift : 0;
     }
 }
 
-void PartitionedConvolver::process(std::span<const float> in, std::span<float> out) noexcept {
+void PartitionedConvolver::process(std::span<const float> in, std::span<float> out) noexcept RIGD_RT {
     const std::size_t total = std::min(in.size(), out.size());
     if (ir_length_ == 0) {
         std::fill_n(out.data(), total, 0.0f);
@@ -355,7 +396,7 @@ void PartitionedConvolver::process(std::span<const float> in, std::span<float> o
     }
 }
 
-float PartitionedConvolver::process_sample(float x) noexcept {
+float PartitionedConvolver::process_sample(float x) noexcept RIGD_RT {
     float y = 0.0f;
     process(std::span<const float>(&x, 1), std::span<float>(&y, 1));
     return y;

@@ -2,6 +2,7 @@
 
 #include "core/conv/aligned_buffer.hpp"
 #include "core/conv/real_fft.hpp"
+#include "core/rt.hpp"
 
 #include <cstddef>
 #include <span>
@@ -71,13 +72,14 @@ public:
     void prepare(std::span<const float> ir, const Options& options);
     void prepare(std::span<const float> ir) { prepare(ir, Options{}); }
 
-    // Clears all history without allocating.
-    void reset() noexcept;
+    // Forgets all history without allocating, in O(levels + head size) work
+    // whatever the IR's length (the stale buffers are never read again).
+    void reset() noexcept RIGD_RT;
 
     // RT-safe, any length; `in` and `out` may be the same memory.
-    void process(std::span<const float> in, std::span<float> out) noexcept;
-    void process(std::span<float> inout) noexcept { process(inout, inout); }
-    [[nodiscard]] float process_sample(float x) noexcept;
+    void process(std::span<const float> in, std::span<float> out) noexcept RIGD_RT;
+    void process(std::span<float> inout) noexcept RIGD_RT { process(inout, inout); }
+    [[nodiscard]] float process_sample(float x) noexcept RIGD_RT;
 
     [[nodiscard]] std::size_t ir_length() const noexcept { return ir_length_; }
     [[nodiscard]] std::size_t head_length() const noexcept { return head_length_; }
@@ -86,10 +88,13 @@ public:
 private:
     struct LevelState;
 
-    void run_chunk(const float* in, float* out, std::size_t n) noexcept;
-    void run_level(LevelState& level) noexcept;
-    void run_level_step(LevelState& level, std::size_t offset_in_block) noexcept;
-    void accumulate(LevelState& level, std::size_t first, std::size_t last) noexcept;
+    void run_chunk(const float* in, float* out, std::size_t n) noexcept RIGD_RT;
+    void run_level(LevelState& level) noexcept RIGD_RT;
+    void run_level_step(LevelState& level, std::size_t offset_in_block) noexcept RIGD_RT;
+    void accumulate(LevelState& level, std::size_t first, std::size_t last) noexcept RIGD_RT;
+    // Zeroes history_[first, clean_) so that reads from `first` on see no
+    // sample from before the last reset.
+    void clear_history_from(std::size_t first) noexcept RIGD_RT;
 
     std::vector<Level> layout_;
     std::vector<LevelState> levels_;
@@ -100,6 +105,7 @@ private:
     std::size_t block_ = 64;      // chunk quantum = head size = smallest partition
     std::size_t keep_ = 0;        // history kept on a shift (2 * largest partition)
     std::size_t position_ = 0;    // next write index into history_
+    std::size_t clean_ = 0;       // history_[clean_, position_) holds nothing from before reset()
     std::size_t phase_ = 0;       // samples since the last largest-partition boundary
     std::size_t cycle_ = 1;       // largest partition size
 };

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/rt.hpp"
+
 #include <cstddef>
 #include <filesystem>
 #include <string_view>
@@ -34,14 +36,14 @@ public:
     // seen in this process, later plans of that size reuse FFTW's wisdom).
     void prepare(std::size_t size, Effort effort = Effort::measure);
     [[nodiscard]] std::size_t size() const noexcept { return size_; }
-    [[nodiscard]] static std::size_t stride_for(std::size_t size) noexcept { return (size / 2 + 1 + 15) / 16 * 16; }
-    [[nodiscard]] std::size_t stride() const noexcept { return stride_for(size_); }
+    [[nodiscard]] static std::size_t stride_for(std::size_t size) noexcept RIGD_RT { return (size / 2 + 1 + 15) / 16 * 16; }
+    [[nodiscard]] std::size_t stride() const noexcept RIGD_RT { return stride_for(size_); }
 
     // Unnormalised forward transform; `in` is not modified. RT-safe.
-    void forward(const float* in, float* spectrum) const noexcept;
+    void forward(const float* in, float* spectrum) const noexcept RIGD_RT;
     // Unnormalised inverse (a forward + inverse round trip scales by n).
     // Overwrites the spectrum. RT-safe.
-    void inverse(float* spectrum, float* out) const noexcept;
+    void inverse(float* spectrum, float* out) const noexcept RIGD_RT;
 
     // FFTW_MEASURE planning costs ~1.5-3 s the first time each size is seen
     // in a process (later plans of a size are instant). The daemon may plan

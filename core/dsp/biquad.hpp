@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/rt.hpp"
+
 #include "core/dsp/biquad_design.hpp"
 
 #include <span>
@@ -13,23 +15,23 @@ namespace rigd::core::dsp {
 template <typename T>
 class BiquadT {
 public:
-    void set(const BiquadCoeffs& c) noexcept {
+    void set(const BiquadCoeffs& c) noexcept RIGD_RT {
         b0_ = static_cast<T>(c.b0);
         b1_ = static_cast<T>(c.b1);
         b2_ = static_cast<T>(c.b2);
         a1_ = static_cast<T>(c.a1);
         a2_ = static_cast<T>(c.a2);
     }
-    void reset() noexcept { s1_ = s2_ = T(0); }
+    void reset() noexcept RIGD_RT { s1_ = s2_ = T(0); }
 
-    [[nodiscard]] float process(float xf) noexcept {
+    [[nodiscard]] float process(float xf) noexcept RIGD_RT {
         const T x = xf;
         const T y = b0_ * x + s1_;
         s1_ = b1_ * x - a1_ * y + s2_;
         s2_ = b2_ * x - a2_ * y;
         return static_cast<float>(y);
     }
-    void process(std::span<float> block) noexcept {
+    void process(std::span<float> block) noexcept RIGD_RT {
         T s1 = s1_;
         T s2 = s2_;
         for (float& v : block) {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/rt.hpp"
+
 #include "core/dsp/biquad_design.hpp"
 
 #include <span>
@@ -14,17 +16,17 @@ namespace rigd::core::dsp {
 template <typename T>
 class BiquadDf1T {
 public:
-    void set(const BiquadCoeffs& c) noexcept {
+    void set(const BiquadCoeffs& c) noexcept RIGD_RT {
         b0_ = static_cast<T>(c.b0);
         b1_ = static_cast<T>(c.b1);
         b2_ = static_cast<T>(c.b2);
         a1_ = static_cast<T>(c.a1);
         a2_ = static_cast<T>(c.a2);
     }
-    void reset() noexcept { x1_ = x2_ = y1_ = y2_ = T(0); }
+    void reset() noexcept RIGD_RT { x1_ = x2_ = y1_ = y2_ = T(0); }
 
     // One sample through the section (T in, T out), for fused loops.
-    [[nodiscard]] T tick(T x) noexcept {
+    [[nodiscard]] T tick(T x) noexcept RIGD_RT {
         const T y = b0_ * x + b1_ * x1_ + b2_ * x2_ - a2_ * y2_ - a1_ * y1_;
         x2_ = x1_;
         x1_ = x;
@@ -32,8 +34,8 @@ public:
         y1_ = y;
         return y;
     }
-    [[nodiscard]] float process(float x) noexcept { return static_cast<float>(tick(static_cast<T>(x))); }
-    void process(std::span<float> block) noexcept {
+    [[nodiscard]] float process(float x) noexcept RIGD_RT { return static_cast<float>(tick(static_cast<T>(x))); }
+    void process(std::span<float> block) noexcept RIGD_RT {
         T x1 = x1_, x2 = x2_, y1 = y1_, y2 = y2_;
         const T b0 = b0_, b1 = b1_, b2 = b2_, a1 = a1_, a2 = a2_;
         for (float& v : block) {

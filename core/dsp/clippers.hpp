@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/rt.hpp"
+
 #include "core/dsp/fast_math.hpp"
 #include "core/dsp/triode_table.hpp"
 
@@ -12,7 +14,7 @@ enum class ClipperKind : int { soft, medium, hard, asymmetric, class_a, triode }
 
 // atan(x) * 2/pi with a rational fit on [0, 1] and the 1/x reflection;
 // abs error < 1e-5.
-[[nodiscard]] inline float fast_atan_norm(float x) noexcept {
+[[nodiscard]] inline float fast_atan_norm(float x) noexcept RIGD_RT {
     const float ax = std::fabs(x);
     const bool big = ax > 1.0f;
     const float z = big ? 1.0f / ax : ax;
@@ -23,7 +25,7 @@ enum class ClipperKind : int { soft, medium, hard, asymmetric, class_a, triode }
     return std::copysign(a * 0.63661977f, x);
 }
 
-[[nodiscard]] inline float clip(ClipperKind kind, float x, const TriodeTable& triode) noexcept {
+[[nodiscard]] inline float clip(ClipperKind kind, float x, const TriodeTable& triode) noexcept RIGD_RT {
     switch (kind) {
     case ClipperKind::soft:
         return fast_tanh(x);

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/rt.hpp"
+
 #include <algorithm>
 #include <cstddef>
 
@@ -12,10 +14,10 @@ class ControlRate {
 public:
     static constexpr std::size_t kInterval = 16; // samples between coefficient updates
 
-    void reset() noexcept { left_ = 0; }
+    void reset() noexcept RIGD_RT { left_ = 0; }
     // Length of the next segment of a block with `remaining` samples; sets
     // `tick` when coefficients are due for an update before it.
-    [[nodiscard]] std::size_t next_segment(std::size_t remaining, bool& tick) noexcept {
+    [[nodiscard]] std::size_t next_segment(std::size_t remaining, bool& tick) noexcept RIGD_RT {
         tick = left_ == 0;
         if (tick) {
             left_ = kInterval;
@@ -27,7 +29,7 @@ public:
     // Consumes n samples at once when every tick in them would change
     // nothing (no glide, no pending switch): the tick phase stays what
     // next_segment would have left, so block lengths still do not matter.
-    void advance(std::size_t n) noexcept {
+    void advance(std::size_t n) noexcept RIGD_RT {
         if (n <= left_) {
             left_ -= n;
             return;
@@ -35,7 +37,7 @@ public:
         const std::size_t r = (n - left_) % kInterval;
         left_ = r == 0 ? 0 : kInterval - r;
     }
-    [[nodiscard]] static double rate_hz(double sample_rate_hz) noexcept {
+    [[nodiscard]] static double rate_hz(double sample_rate_hz) noexcept RIGD_RT {
         return sample_rate_hz / static_cast<double>(kInterval);
     }
 

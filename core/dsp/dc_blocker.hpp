@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/rt.hpp"
+
 #include <cmath>
 #include <cstddef>
 #include <numbers>
@@ -20,15 +22,15 @@ public:
         r2_ = r_ * r_;
         reset();
     }
-    void reset() noexcept { x1_ = y1_ = 0.0; }
-    [[nodiscard]] float process(float x) noexcept {
+    void reset() noexcept RIGD_RT { x1_ = y1_ = 0.0; }
+    [[nodiscard]] float process(float x) noexcept RIGD_RT {
         const double xd = x;
         const double y = (xd - x1_) + r_ * y1_;
         x1_ = xd;
         y1_ = y;
         return static_cast<float>(y);
     }
-    void process(std::span<float> block) noexcept {
+    void process(std::span<float> block) noexcept RIGD_RT {
         double xp = x1_;
         double yp = y1_;
         const double r = r_, r2 = r2_;

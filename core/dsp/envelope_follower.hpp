@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/rt.hpp"
+
 #include "core/dsp/one_pole.hpp"
 
 #include <cmath>
@@ -15,19 +17,19 @@ namespace rigd::core::dsp {
 // predicted branch), so the recursion costs one FMA of latency per sample.
 class EnvelopeFollower {
 public:
-    void set_times(double attack_ms, double release_ms, double sample_rate_hz) noexcept {
+    void set_times(double attack_ms, double release_ms, double sample_rate_hz) noexcept RIGD_RT {
         attack_ = time_constant_coeff(attack_ms, sample_rate_hz);
         release_ = time_constant_coeff(release_ms, sample_rate_hz);
         attack_in_ = 1.0f - attack_;
         release_in_ = 1.0f - release_;
     }
-    void reset() noexcept { env_ = 0.0f; }
-    [[nodiscard]] float process(float x) noexcept {
+    void reset() noexcept RIGD_RT { env_ = 0.0f; }
+    [[nodiscard]] float process(float x) noexcept RIGD_RT {
         env_ = step(env_, std::fabs(x));
         return env_;
     }
     // env_out[k] = the envelope after in[k]; in and env_out may be the same.
-    void process(std::span<const float> in, float* env_out) noexcept {
+    void process(std::span<const float> in, float* env_out) noexcept RIGD_RT {
         // Locals: stores through env_out may alias the float members and
         // would force reloads inside the recursion.
         const EnvelopeFollower c = *this;
@@ -38,10 +40,10 @@ public:
         }
         env_ = env;
     }
-    [[nodiscard]] float value() const noexcept { return env_; }
+    [[nodiscard]] float value() const noexcept RIGD_RT { return env_; }
 
 private:
-    [[nodiscard]] float step(float env, float a) const noexcept {
+    [[nodiscard]] float step(float env, float a) const noexcept RIGD_RT {
         const float up = attack_ * env + attack_in_ * a;
         const float down = release_ * env + release_in_ * a;
         return a > env ? up : down;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/rt.hpp"
+
 #include <bit>
 #include <cstdint>
 
@@ -14,7 +16,7 @@ namespace rigd::core::dsp {
 // reaches 1 (it would overshoot to 1.00001 by x = 5), so |y| <= 1 without
 // an output clamp: an output clamp to a constant lets GCC thread the loop
 // into branches and stops it vectorising c * fast_tanh(x).
-[[nodiscard]] inline float fast_tanh(float x) noexcept {
+[[nodiscard]] inline float fast_tanh(float x) noexcept RIGD_RT {
     constexpr float kClamp = 4.9715867f; // largest float with num / den <= 1
     const float xc = x > kClamp ? kClamp : (x < -kClamp ? -kClamp : x);
     const float x2 = xc * xc;
@@ -27,7 +29,7 @@ namespace rigd::core::dsp {
 // measured). No float->int->float conversion (GCC will not vectorise one
 // after a clamp): the magic-number add rounds to the nearest integer and
 // leaves it in the low mantissa bits.
-[[nodiscard]] inline float fast_exp2(float x) noexcept {
+[[nodiscard]] inline float fast_exp2(float x) noexcept RIGD_RT {
     const float xc = x > 126.0f ? 126.0f : (x < -126.0f ? -126.0f : x);
     constexpr float kMagic = 12582912.0f; // 1.5 * 2^23
     const float t = xc + kMagic;
@@ -44,7 +46,7 @@ namespace rigd::core::dsp {
 // 1e-30..1e6: float rounding of results up to |100|). x = 0 gives -127 and
 // x < 0 something below -250 (no clamp: a clamp to a constant stops GCC
 // vectorising the block loops).
-[[nodiscard]] inline float fast_log2(float x) noexcept {
+[[nodiscard]] inline float fast_log2(float x) noexcept RIGD_RT {
     const auto bits = std::bit_cast<std::uint32_t>(x);
     // Arithmetic shift: the sign bit makes the exponent of a negative x hugely negative.
     std::int32_t e = (static_cast<std::int32_t>(bits) >> 23) - 127;
@@ -61,7 +63,7 @@ namespace rigd::core::dsp {
 }
 
 // sin(2*pi*phase) for phase in [0, 1); abs error < 5e-6 (3.6e-6 measured).
-[[nodiscard]] inline float fast_sin_2pi(float phase) noexcept {
+[[nodiscard]] inline float fast_sin_2pi(float phase) noexcept RIGD_RT {
     // Map to [-0.5, 0.5) then to [-0.25, 0.25] by symmetry.
     float p = phase - (phase >= 0.5f ? 1.0f : 0.0f);
     if (p > 0.25f) {
@@ -74,7 +76,7 @@ namespace rigd::core::dsp {
     return x * (1.0f + x2 * (-0.16666667f + x2 * (0.0083333331f + x2 * (-0.00019841270f + x2 * 2.7557314e-6f))));
 }
 
-[[nodiscard]] inline float fast_db_to_gain(float db) noexcept { return fast_exp2(db * 0.16609640f); }
-[[nodiscard]] inline float fast_gain_to_db(float g) noexcept { return 6.0205999f * fast_log2(g); }
+[[nodiscard]] inline float fast_db_to_gain(float db) noexcept RIGD_RT { return fast_exp2(db * 0.16609640f); }
+[[nodiscard]] inline float fast_gain_to_db(float g) noexcept RIGD_RT { return 6.0205999f * fast_log2(g); }
 
 } // namespace rigd::core::dsp

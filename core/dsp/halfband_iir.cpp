@@ -11,8 +11,8 @@ namespace rigd::core::dsp {
 
 namespace {
 
-using UpFn = void (*)(const float*, float*, const float*, float*, std::size_t) noexcept;
-using DownFn = void (*)(const float*, float*, const float*, float*, std::size_t) noexcept;
+using UpFn = void (*)(const float*, float*, const float*, float*, std::size_t) noexcept RIGD_RT;
+using DownFn = void (*)(const float*, float*, const float*, float*, std::size_t) noexcept RIGD_RT;
 
 // Elliptic half-band allpass coefficients for `count` coefficients (filter
 // order 2 * count + 1) and passband edge fp (cycles per sample), from the
@@ -57,7 +57,7 @@ std::array<double, HalfbandIir::kMaxCoefs> elliptic_halfband(int count, double f
 // each section's previous output (the next section's previous input).
 // Written so each recursion through y is a single FMA.
 template <std::size_t K>
-inline float chain_one(const std::array<float, K>& c, std::array<float, K>& y, float u, float u1) noexcept {
+inline float chain_one(const std::array<float, K>& c, std::array<float, K>& y, float u, float u1) noexcept RIGD_RT {
     for (std::size_t i = 0; i < K; ++i) {
         const float v = u1 + c[i] * u;
         const float out = v - c[i] * y[i];
@@ -101,7 +101,7 @@ struct Paths {
     std::array<float, kN0> y0{};
     std::array<float, kN1> y1{};
 
-    Paths(const float* coef, const float* st) noexcept {
+    Paths(const float* coef, const float* st) noexcept RIGD_RT {
         for (std::size_t i = 0; i < kN0; ++i) {
             c0[i] = coef[2 * i];
             c0sq[i] = c0[i] * c0[i];
@@ -113,7 +113,7 @@ struct Paths {
             y1[i] = st[kN0 + i];
         }
     }
-    void store(float* st) const noexcept {
+    void store(float* st) const noexcept RIGD_RT {
         for (std::size_t i = 0; i < kN0; ++i) {
             st[i] = y0[i];
         }
@@ -127,7 +127,7 @@ struct Paths {
 // N == 1). State: [x1, path 0 outputs..., path 1 outputs...]. Counts are
 // template parameters so the state stays in registers. Paired: n is even.
 template <int N, bool kPaired>
-void up_impl(const float* coef, float* st, const float* in, float* out, std::size_t n) noexcept {
+void up_impl(const float* coef, float* st, const float* in, float* out, std::size_t n) noexcept RIGD_RT {
     Paths<N> p(coef, st + 1);
     float x1 = st[0];
     if constexpr (kPaired) {
@@ -160,7 +160,7 @@ void up_impl(const float* coef, float* st, const float* in, float* out, std::siz
 // State: [even x1, odd x1, held odd sample, path 0 outputs..., path 1
 // outputs...]. Paired: n is even.
 template <int N, bool kPaired>
-void down_impl(const float* coef, float* st, const float* in, float* out, std::size_t n) noexcept {
+void down_impl(const float* coef, float* st, const float* in, float* out, std::size_t n) noexcept RIGD_RT {
     Paths<N> p(coef, st + 3);
     float e1 = st[0];
     float o1 = st[1];
@@ -236,7 +236,7 @@ void HalfbandIir::design(double passband_edge, double attenuation_db, bool even_
     throw std::invalid_argument("HalfbandIir: attenuation target not reachable with 12 coefficients");
 }
 
-void HalfbandIir::reset() noexcept {
+void HalfbandIir::reset() noexcept RIGD_RT {
     up_state_.fill(0.0f);
     down_state_.fill(0.0f);
 }
@@ -264,12 +264,12 @@ double HalfbandIir::stopband_db() const noexcept {
     return 20.0 * std::log10(std::max(worst, 1e-30));
 }
 
-void HalfbandIir::upsample(std::span<const float> in, std::span<float> out) noexcept {
+void HalfbandIir::upsample(std::span<const float> in, std::span<float> out) noexcept RIGD_RT {
     const auto& table = even_blocks_ ? kUpPaired : kUp;
     table[static_cast<std::size_t>(count_ - 1)](coef_f_.data(), up_state_.data(), in.data(), out.data(), in.size());
 }
 
-void HalfbandIir::downsample(std::span<const float> in, std::span<float> out) noexcept {
+void HalfbandIir::downsample(std::span<const float> in, std::span<float> out) noexcept RIGD_RT {
     const auto& table = even_blocks_ ? kDownPaired : kDown;
     table[static_cast<std::size_t>(count_ - 1)](coef_f_.data(), down_state_.data(), in.data(), out.data(),
                                                 out.size());

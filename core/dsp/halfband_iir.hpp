@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/rt.hpp"
+
 #include <array>
 #include <complex>
 #include <span>
@@ -26,12 +28,12 @@ public:
     // this section sees has an even length and starts at an even sample
     // (true after the first section), so it may run two samples per step.
     void design(double passband_edge, double attenuation_db, bool even_blocks = false);
-    void reset() noexcept;
+    void reset() noexcept RIGD_RT;
 
     // in: n low-rate samples -> out: 2n high-rate samples.
-    void upsample(std::span<const float> in, std::span<float> out) noexcept;
+    void upsample(std::span<const float> in, std::span<float> out) noexcept RIGD_RT;
     // in: 2n high-rate samples -> out: n low-rate samples.
-    void downsample(std::span<const float> in, std::span<float> out) noexcept;
+    void downsample(std::span<const float> in, std::span<float> out) noexcept RIGD_RT;
 
     [[nodiscard]] int coefficient_count() const noexcept { return count_; }
     // Designed coefficients, ascending (even indices in path 0, odd in path 1).

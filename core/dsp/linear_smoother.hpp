@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/rt.hpp"
+
 #include <cstdint>
 
 namespace rigd::core::dsp {
@@ -18,7 +20,7 @@ public:
         remaining_ = 0;
     }
 
-    void set_target(float target) noexcept {
+    void set_target(float target) noexcept RIGD_RT {
         if (!armed_) {
             snap(target);
             return;
@@ -33,7 +35,7 @@ public:
 
     // As set_target, but the ramp takes at least `min_samples` (for ramps
     // whose speed must stay bounded, e.g. a delay's read position).
-    void set_target_over(float target, std::int32_t min_samples) noexcept {
+    void set_target_over(float target, std::int32_t min_samples) noexcept RIGD_RT {
         if (!armed_) {
             snap(target);
             return;
@@ -47,14 +49,14 @@ public:
         step_ = (target_ - current_) / static_cast<float>(n);
     }
 
-    void snap(float value) noexcept {
+    void snap(float value) noexcept RIGD_RT {
         current_ = target_ = value;
         remaining_ = 0;
         step_ = 0.0f;
         armed_ = true;
     }
 
-    [[nodiscard]] float next() noexcept {
+    [[nodiscard]] float next() noexcept RIGD_RT {
         if (remaining_ > 0) {
             --remaining_;
             current_ = remaining_ == 0 ? target_ : current_ + step_;
@@ -62,7 +64,7 @@ public:
         return current_;
     }
 
-    [[nodiscard]] bool is_smoothing() const noexcept { return remaining_ > 0; }
+    [[nodiscard]] bool is_smoothing() const noexcept RIGD_RT { return remaining_ > 0; }
     [[nodiscard]] float current() const noexcept { return current_; }
     [[nodiscard]] float target() const noexcept { return target_; }
 

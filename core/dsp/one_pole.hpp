@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/rt.hpp"
+
 #include <cmath>
 #include <numbers>
 #include <span>
@@ -8,7 +10,7 @@ namespace rigd::core::dsp {
 
 // One-pole coefficient for a time constant: the step response reaches
 // 1 - 1/e after time_ms.
-[[nodiscard]] inline float time_constant_coeff(double time_ms, double sample_rate_hz) noexcept {
+[[nodiscard]] inline float time_constant_coeff(double time_ms, double sample_rate_hz) noexcept RIGD_RT {
     const double samples = time_ms * 0.001 * sample_rate_hz;
     return samples > 0.0 ? static_cast<float>(std::exp(-1.0 / samples)) : 0.0f;
 }
@@ -20,18 +22,18 @@ namespace rigd::core::dsp {
 // rounding.
 class OnePoleLowpass {
 public:
-    void set_cutoff(double cutoff_hz, double sample_rate_hz) noexcept {
+    void set_cutoff(double cutoff_hz, double sample_rate_hz) noexcept RIGD_RT {
         c_ = 1.0 - std::exp(-2.0 * std::numbers::pi * cutoff_hz / sample_rate_hz);
         p_ = 1.0 - c_;
         p2_ = p_ * p_;
         pc_ = p_ * c_;
     }
-    void reset(float value = 0.0f) noexcept { y_ = value; }
-    [[nodiscard]] float process(float x) noexcept {
+    void reset(float value = 0.0f) noexcept RIGD_RT { y_ = value; }
+    [[nodiscard]] float process(float x) noexcept RIGD_RT {
         y_ = p_ * y_ + c_ * static_cast<double>(x);
         return static_cast<float>(y_);
     }
-    void process(std::span<float> block) noexcept {
+    void process(std::span<float> block) noexcept RIGD_RT {
         double y = y_;
         const double c = c_, p = p_, p2 = p2_, pc = pc_;
         const std::size_t n = block.size();

@@ -59,13 +59,13 @@ double Oversampler::group_delay_samples(double f) const noexcept {
     return -dphi / (2.0 * std::numbers::pi * 2.0 * df);
 }
 
-void Oversampler::reset() noexcept {
+void Oversampler::reset() noexcept RIGD_RT {
     for (int s = 0; s < sections_; ++s) {
         section_[static_cast<std::size_t>(s)].reset();
     }
 }
 
-std::span<float> Oversampler::upsample(std::span<const float> in) noexcept {
+std::span<float> Oversampler::upsample(std::span<const float> in) noexcept RIGD_RT {
     const std::size_t n = in.size();
     if (sections_ == 0) {
         std::copy(in.begin(), in.end(), base_.begin());
@@ -81,7 +81,7 @@ std::span<float> Oversampler::upsample(std::span<const float> in) noexcept {
     return {stage_out_[static_cast<std::size_t>(sections_ - 1)].data(), n * static_cast<std::size_t>(factor_)};
 }
 
-void Oversampler::downsample(std::span<float> out) noexcept {
+void Oversampler::downsample(std::span<float> out) noexcept RIGD_RT {
     const std::size_t n = out.size();
     if (sections_ == 0) {
         std::copy(base_.begin(), base_.begin() + static_cast<std::ptrdiff_t>(n), out.begin());

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/rt.hpp"
+
 #include "core/dsp/halfband_iir.hpp"
 
 #include <array>
@@ -34,7 +36,7 @@ public:
 
     // Off the RT thread. factor must be 1, 2, 4, 8 or 16.
     void prepare(int factor, std::size_t max_block);
-    void reset() noexcept;
+    void reset() noexcept RIGD_RT;
 
     [[nodiscard]] int factor() const noexcept { return factor_; }
     [[nodiscard]] std::size_t max_block() const noexcept { return max_block_; }
@@ -50,9 +52,9 @@ public:
 
     // n = in.size() <= max_block base-rate samples in; returns the n * factor
     // high-rate samples, to be modified in place before downsample().
-    [[nodiscard]] std::span<float> upsample(std::span<const float> in) noexcept;
+    [[nodiscard]] std::span<float> upsample(std::span<const float> in) noexcept RIGD_RT;
     // Writes out.size() (the n of the last upsample) base-rate samples.
-    void downsample(std::span<float> out) noexcept;
+    void downsample(std::span<float> out) noexcept RIGD_RT;
 
 private:
     int factor_ = 1;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/rt.hpp"
+
 #include <cmath>
 
 namespace rigd::core::dsp {
@@ -10,6 +12,6 @@ namespace rigd::core::dsp {
 // state" in tests/stages/test_stage_contract.cpp). One compare per sample.
 inline constexpr float kMaxInput = 1.0e4f;
 
-[[nodiscard]] inline float sanitize(float x) noexcept { return std::fabs(x) <= kMaxInput ? x : 0.0f; }
+[[nodiscard]] inline float sanitize(float x) noexcept RIGD_RT { return std::fabs(x) <= kMaxInput ? x : 0.0f; }
 
 } // namespace rigd::core::dsp

@@ -14,7 +14,7 @@ std::complex<double> ToneStackCircuit::Analog::response(double freq_hz) const no
     return num / den;
 }
 
-ToneStackCircuit::Analog ToneStackCircuit::analog(double t, double m, double l) const noexcept {
+ToneStackCircuit::Analog ToneStackCircuit::analog(double t, double m, double l) const noexcept RIGD_RT {
     const double R1 = r1, R2 = r2, R3 = r3, R4 = r4, C1 = c1, C2 = c2, C3 = c3;
     const double m2 = m * m;
     Analog h;
@@ -42,7 +42,7 @@ ToneStackCircuit::Analog ToneStackCircuit::analog(double t, double m, double l) 
     return h;
 }
 
-ToneStackCircuit::Digital ToneStackCircuit::bilinear(const Analog& h, double sample_rate_hz) noexcept {
+ToneStackCircuit::Digital ToneStackCircuit::bilinear(const Analog& h, double sample_rate_hz) noexcept RIGD_RT {
     const double c = 2.0 * sample_rate_hz;
     const double c2 = c * c;
     const double c3 = c2 * c;

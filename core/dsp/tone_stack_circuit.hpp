@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/rt.hpp"
+
 #include <array>
 #include <complex>
 
@@ -28,8 +30,8 @@ struct ToneStackCircuit {
         std::array<double, 4> a{};
     };
 
-    [[nodiscard]] Analog analog(double treble, double mid, double bass) const noexcept;
-    [[nodiscard]] static Digital bilinear(const Analog& h, double sample_rate_hz) noexcept;
+    [[nodiscard]] Analog analog(double treble, double mid, double bass) const noexcept RIGD_RT;
+    [[nodiscard]] static Digital bilinear(const Analog& h, double sample_rate_hz) noexcept RIGD_RT;
 
     static const ToneStackCircuit kFenderBassman; // '59 Bassman 5F6-A
     static const ToneStackCircuit kMarshallJcm800;

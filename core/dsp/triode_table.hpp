@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/rt.hpp"
+
 #include <array>
 
 namespace rigd::core::dsp {
@@ -18,7 +20,7 @@ public:
     // Built on first use; call from prepare() (off the RT thread).
     [[nodiscard]] static const TriodeTable& instance();
 
-    [[nodiscard]] float operator()(float x) const noexcept {
+    [[nodiscard]] float operator()(float x) const noexcept RIGD_RT {
         constexpr float kScale = static_cast<float>(kSize - 1) / (2.0f * kRange);
         float pos = (x + kRange) * kScale;
         pos = pos < 0.0f ? 0.0f : (pos > static_cast<float>(kSize - 1) ? static_cast<float>(kSize - 1) : pos);

@@ -22,7 +22,7 @@ constexpr double kGlideMs = 20.0;
 
 CompStage::CompStage() { init_params(); }
 
-std::span<const ParamInfo> CompStage::params() const noexcept { return kParams; }
+std::span<const ParamInfo> CompStage::params() const noexcept RIGD_RT { return kParams; }
 
 void CompStage::prepare(const ProcessSpec& spec) {
     sample_rate_hz_ = spec.sample_rate_hz;
@@ -32,7 +32,7 @@ void CompStage::prepare(const ProcessSpec& spec) {
     reset();
 }
 
-void CompStage::reset() noexcept {
+void CompStage::reset() noexcept RIGD_RT {
     env_.reset();
     threshold_db_.snap(param(kThreshold));
     slope_.snap(1.0f / param(kRatio) - 1.0f);
@@ -42,7 +42,7 @@ void CompStage::reset() noexcept {
     dirty_ = false;
 }
 
-void CompStage::on_param_changed(std::size_t index, float value) noexcept {
+void CompStage::on_param_changed(std::size_t index, float value) noexcept RIGD_RT {
     switch (index) {
     case kThreshold:
         threshold_db_.set_target(value);
@@ -104,7 +104,7 @@ void CompStage::run(std::span<float> x) noexcept {
     }
 }
 
-void CompStage::process_block(std::span<float> block) noexcept {
+void CompStage::process_block(std::span<float> block) noexcept RIGD_RT {
     if (dirty_) {
         env_.set_times(param(kAttack), param(kRelease), sample_rate_hz_);
         dirty_ = false;
@@ -114,7 +114,7 @@ void CompStage::process_block(std::span<float> block) noexcept {
     }
 }
 
-float CompStage::process_sample(float x) noexcept {
+float CompStage::process_sample(float x) noexcept RIGD_RT {
     float b[1] = {x};
     process_block(b);
     return b[0];

@@ -21,7 +21,7 @@ constexpr std::array kParams{
 
 DelayStage::DelayStage() { init_params(); }
 
-std::span<const ParamInfo> DelayStage::params() const noexcept { return kParams; }
+std::span<const ParamInfo> DelayStage::params() const noexcept RIGD_RT { return kParams; }
 
 float DelayStage::lowpass_coeff(float hz) const noexcept {
     if (hz >= kLowpassOffHz) {
@@ -46,8 +46,10 @@ void DelayStage::prepare(const ProcessSpec& spec) {
     reset();
 }
 
-void DelayStage::reset() noexcept {
-    std::fill(buffer_.begin(), buffer_.end(), 0.0f);
+// O(1): the line is not cleared (up to 2^17 floats); reads older than
+// written_ return 0 instead, exactly what a cleared line would give.
+void DelayStage::reset() noexcept RIGD_RT {
+    written_ = 0;
     write_ = 0;
     lp_state_ = 0.0f;
     delay_samples_.snap(static_cast<float>(param(kTime) * 0.001 * sample_rate_hz_));
@@ -56,7 +58,7 @@ void DelayStage::reset() noexcept {
     lp_coeff_.snap(lowpass_coeff(param(kLowpass)));
 }
 
-void DelayStage::on_param_changed(std::size_t index, float value) noexcept {
+void DelayStage::on_param_changed(std::size_t index, float value) noexcept RIGD_RT {
     switch (index) {
     case kTime: {
         // The read position moves at most kMaxTimeSlew samples per sample
@@ -80,25 +82,40 @@ void DelayStage::on_param_changed(std::size_t index, float value) noexcept {
     }
 }
 
-float DelayStage::process_sample(float x) noexcept {
+// kFull: the whole line has been written since reset(), so no read needs
+// the age check (the common case; process_block picks it once per block).
+template <bool kFull>
+float DelayStage::tick(float x) noexcept RIGD_RT {
     x = dsp::sanitize(x);
     // At least one sample: the feedback path needs a real delay.
     const float d = std::max(1.0f, delay_samples_.next());
     const auto whole = static_cast<std::size_t>(d);
     const float frac = d - static_cast<float>(whole);
-    const float a = buffer_[(write_ - whole) & mask_];
-    const float b = buffer_[(write_ - whole - 1) & mask_];
+    // buffer_[write_ - k] was written k samples ago: valid for k <= written_.
+    const float a = kFull || whole <= written_ ? buffer_[(write_ - whole) & mask_] : 0.0f;
+    const float b = kFull || whole < written_ ? buffer_[(write_ - whole - 1) & mask_] : 0.0f;
     const float wet = a + frac * (b - a);
     lp_state_ += lp_coeff_.next() * (wet - lp_state_);
     buffer_[write_] = x + feedback_.next() * lp_state_;
     write_ = (write_ + 1) & mask_;
+    if constexpr (!kFull) {
+        written_ += written_ <= mask_ ? 1 : 0; // saturates at the line's size
+    }
     const float m = mix_.next();
     return x + m * (wet - x);
 }
 
-void DelayStage::process_block(std::span<float> block) noexcept {
+float DelayStage::process_sample(float x) noexcept RIGD_RT { return written_ > mask_ ? tick<true>(x) : tick<false>(x); }
+
+void DelayStage::process_block(std::span<float> block) noexcept RIGD_RT {
+    if (written_ > mask_) {
+        for (float& v : block) {
+            v = tick<true>(v);
+        }
+        return;
+    }
     for (float& v : block) {
-        v = process_sample(v);
+        v = tick<false>(v);
     }
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/dsp/linear_smoother.hpp"
+#include "core/rt.hpp"
 #include "core/stage.hpp"
 
 #include <cstddef>
@@ -25,20 +26,23 @@ public:
     DelayStage();
 
     [[nodiscard]] std::string_view type() const noexcept override { return kType; }
-    [[nodiscard]] std::span<const ParamInfo> params() const noexcept override;
+    [[nodiscard]] std::span<const ParamInfo> params() const noexcept RIGD_RT override;
     void prepare(const ProcessSpec& spec) override;
-    void reset() noexcept override;
-    float process_sample(float x) noexcept override;
-    void process_block(std::span<float> block) noexcept override;
+    void reset() noexcept RIGD_RT override;
+    float process_sample(float x) noexcept RIGD_RT override;
+    void process_block(std::span<float> block) noexcept RIGD_RT override;
 
 private:
-    void on_param_changed(std::size_t index, float value) noexcept override;
+    void on_param_changed(std::size_t index, float value) noexcept RIGD_RT override;
     [[nodiscard]] float lowpass_coeff(float hz) const noexcept;
+    template <bool kFull>
+    float tick(float x) noexcept RIGD_RT;
 
     double sample_rate_hz_ = 48000.0;
     std::vector<float> buffer_;
     std::size_t mask_ = 0;
     std::size_t write_ = 0;
+    std::size_t written_ = 0; // samples written since reset(), saturating at the size
     dsp::LinearSmoother delay_samples_;
     dsp::LinearSmoother feedback_;
     dsp::LinearSmoother mix_;

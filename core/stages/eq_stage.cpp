@@ -18,7 +18,7 @@ static_assert(kParams.size() == EqStage::kBands);
 
 EqStage::EqStage() { init_params(); }
 
-std::span<const ParamInfo> EqStage::params() const noexcept { return kParams; }
+std::span<const ParamInfo> EqStage::params() const noexcept RIGD_RT { return kParams; }
 
 void EqStage::prepare(const ProcessSpec& spec) {
     sample_rate_hz_ = spec.sample_rate_hz;
@@ -28,7 +28,7 @@ void EqStage::prepare(const ProcessSpec& spec) {
     reset();
 }
 
-void EqStage::reset() noexcept {
+void EqStage::reset() noexcept RIGD_RT {
     for (std::size_t b = 0; b < kBands; ++b) {
         gain_db_[b].snap(param(b));
         filter_[b].reset();
@@ -48,13 +48,13 @@ void EqStage::update_band(std::size_t b) noexcept {
     active_[b] = active;
 }
 
-void EqStage::on_param_changed(std::size_t index, float value) noexcept {
+void EqStage::on_param_changed(std::size_t index, float value) noexcept RIGD_RT {
     if (index < kBands) {
         gain_db_[index].set_target(value);
     }
 }
 
-void EqStage::process_block(std::span<float> block) noexcept {
+void EqStage::process_block(std::span<float> block) noexcept RIGD_RT {
     bool settled = true;
     for (std::size_t b = 0; b < kBands; ++b) {
         settled &= !(gain_db_[b].is_smoothing() || (active_[b] && gain_db_[b].current() == 0.0f) ||
@@ -99,7 +99,7 @@ void EqStage::process_block(std::span<float> block) noexcept {
     }
 }
 
-float EqStage::process_sample(float x) noexcept {
+float EqStage::process_sample(float x) noexcept RIGD_RT {
     float b[1] = {x};
     process_block(b);
     return b[0];

@@ -18,7 +18,7 @@ constexpr std::array kParams{
 };
 } // namespace
 
-void FilterStage::Bank::design(double cutoff_hz, double sample_rate_hz) noexcept {
+void FilterStage::Bank::design(double cutoff_hz, double sample_rate_hz) noexcept RIGD_RT {
     const bool lp = mode == 1;
     auto second = [&](int k) {
         const double q = dsp::butterworth_q(order, k);
@@ -49,13 +49,13 @@ void FilterStage::Bank::design(double cutoff_hz, double sample_rate_hz) noexcept
     }
 }
 
-void FilterStage::Bank::reset() noexcept {
+void FilterStage::Bank::reset() noexcept RIGD_RT {
     for (auto& s : section) {
         s.reset();
     }
 }
 
-void FilterStage::Bank::process(std::span<float> block) noexcept {
+void FilterStage::Bank::process(std::span<float> block) noexcept RIGD_RT {
     if (sections == 1) {
         section[0].process(block);
         return;
@@ -68,14 +68,14 @@ void FilterStage::Bank::process(std::span<float> block) noexcept {
     }
 }
 
-float FilterStage::Bank::process(float x) noexcept {
+float FilterStage::Bank::process(float x) noexcept RIGD_RT {
     const double y = section[0].tick(static_cast<double>(x));
     return static_cast<float>(sections == 1 ? y : section[1].tick(y));
 }
 
 FilterStage::FilterStage() { init_params(); }
 
-std::span<const ParamInfo> FilterStage::params() const noexcept { return kParams; }
+std::span<const ParamInfo> FilterStage::params() const noexcept RIGD_RT { return kParams; }
 
 void FilterStage::prepare(const ProcessSpec& spec) {
     sample_rate_hz_ = spec.sample_rate_hz;
@@ -84,7 +84,7 @@ void FilterStage::prepare(const ProcessSpec& spec) {
     reset();
 }
 
-void FilterStage::reset() noexcept {
+void FilterStage::reset() noexcept RIGD_RT {
     log2_cutoff_.snap(std::log2(param(kCutoff)));
     current_.mode = want_mode_;
     current_.order = want_order_;
@@ -95,7 +95,7 @@ void FilterStage::reset() noexcept {
     control_.reset();
 }
 
-void FilterStage::on_param_changed(std::size_t index, float value) noexcept {
+void FilterStage::on_param_changed(std::size_t index, float value) noexcept RIGD_RT {
     switch (index) {
     case kMode:
         want_mode_ = static_cast<int>(std::lround(value));
@@ -126,7 +126,7 @@ void FilterStage::run(std::span<float> block) noexcept {
     }
 }
 
-void FilterStage::process_block(std::span<float> block) noexcept {
+void FilterStage::process_block(std::span<float> block) noexcept RIGD_RT {
     if (!log2_cutoff_.is_smoothing() && want_mode_ == current_.mode && want_order_ == current_.order &&
         fade_ >= 1.0f) {
         // Settled: the ticks would redesign nothing, so no 16-sample segments.
@@ -160,7 +160,7 @@ void FilterStage::process_block(std::span<float> block) noexcept {
     }
 }
 
-float FilterStage::process_sample(float x) noexcept {
+float FilterStage::process_sample(float x) noexcept RIGD_RT {
     float b[1] = {x};
     process_block(b);
     return b[0];

@@ -3,6 +3,7 @@
 #include "core/dsp/biquad_df1.hpp"
 #include "core/dsp/control_rate.hpp"
 #include "core/dsp/linear_smoother.hpp"
+#include "core/rt.hpp"
 #include "core/stage.hpp"
 
 #include <array>
@@ -23,11 +24,11 @@ public:
     FilterStage();
 
     [[nodiscard]] std::string_view type() const noexcept override { return kType; }
-    [[nodiscard]] std::span<const ParamInfo> params() const noexcept override;
+    [[nodiscard]] std::span<const ParamInfo> params() const noexcept RIGD_RT override;
     void prepare(const ProcessSpec& spec) override;
-    void reset() noexcept override;
-    float process_sample(float x) noexcept override;
-    void process_block(std::span<float> block) noexcept override;
+    void reset() noexcept RIGD_RT override;
+    float process_sample(float x) noexcept RIGD_RT override;
+    void process_block(std::span<float> block) noexcept RIGD_RT override;
 
 private:
     struct Bank {
@@ -35,13 +36,13 @@ private:
         int sections = 0;
         int mode = 0;
         int order = 2;
-        void design(double cutoff_hz, double sample_rate_hz) noexcept;
-        void reset() noexcept;
-        void process(std::span<float> block) noexcept;
-        [[nodiscard]] float process(float x) noexcept;
+        void design(double cutoff_hz, double sample_rate_hz) noexcept RIGD_RT;
+        void reset() noexcept RIGD_RT;
+        void process(std::span<float> block) noexcept RIGD_RT;
+        [[nodiscard]] float process(float x) noexcept RIGD_RT;
     };
 
-    void on_param_changed(std::size_t index, float value) noexcept override;
+    void on_param_changed(std::size_t index, float value) noexcept RIGD_RT override;
     void run(std::span<float> block) noexcept;
 
     double sample_rate_hz_ = 48000.0;

@@ -23,7 +23,7 @@ constexpr double kFloorRampMs = 20.0;
 
 GateStage::GateStage() { init_params(); }
 
-std::span<const ParamInfo> GateStage::params() const noexcept { return kParams; }
+std::span<const ParamInfo> GateStage::params() const noexcept RIGD_RT { return kParams; }
 
 void GateStage::prepare(const ProcessSpec& spec) {
     sample_rate_hz_ = spec.sample_rate_hz;
@@ -32,7 +32,7 @@ void GateStage::prepare(const ProcessSpec& spec) {
     reset();
 }
 
-void GateStage::reset() noexcept {
+void GateStage::reset() noexcept RIGD_RT {
     detector_.reset();
     floor_.snap(1.0f / param(kRatio));
     hold_left_ = 0;
@@ -48,7 +48,7 @@ void GateStage::update_coeffs() noexcept {
     dirty_ = false;
 }
 
-void GateStage::on_param_changed(std::size_t index, float value) noexcept {
+void GateStage::on_param_changed(std::size_t index, float value) noexcept RIGD_RT {
     if (index == kRatio) {
         floor_.set_target(1.0f / value);
     }
@@ -97,7 +97,7 @@ void GateStage::run(std::span<float> x) noexcept {
     state_ = state;
 }
 
-void GateStage::process_block(std::span<float> block) noexcept {
+void GateStage::process_block(std::span<float> block) noexcept RIGD_RT {
     if (dirty_) {
         update_coeffs();
     }
@@ -106,7 +106,7 @@ void GateStage::process_block(std::span<float> block) noexcept {
     }
 }
 
-float GateStage::process_sample(float x) noexcept {
+float GateStage::process_sample(float x) noexcept RIGD_RT {
     float b[1] = {x};
     process_block(b);
     return b[0];

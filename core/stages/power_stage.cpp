@@ -73,7 +73,7 @@ double PowerStage::reference_curve(int amp_class, double d, double c) noexcept {
 
 PowerStage::PowerStage() { init_params(); }
 
-std::span<const ParamInfo> PowerStage::params() const noexcept { return kParams; }
+std::span<const ParamInfo> PowerStage::params() const noexcept RIGD_RT { return kParams; }
 
 void PowerStage::prepare(const ProcessSpec& spec) {
     sample_rate_hz_ = spec.sample_rate_hz;
@@ -85,7 +85,7 @@ void PowerStage::prepare(const ProcessSpec& spec) {
     reset();
 }
 
-void PowerStage::reset() noexcept {
+void PowerStage::reset() noexcept RIGD_RT {
     os_.reset();
     dc_.reset();
     sag_env_.reset();
@@ -97,7 +97,7 @@ void PowerStage::reset() noexcept {
     fade_ = 1.0f;
 }
 
-void PowerStage::on_param_changed(std::size_t index, float value) noexcept {
+void PowerStage::on_param_changed(std::size_t index, float value) noexcept RIGD_RT {
     switch (index) {
     case kDrive:
         drive_.set_target(value);
@@ -149,7 +149,7 @@ void PowerStage::shape(std::span<float> hi, std::size_t n) noexcept {
     }
 }
 
-void PowerStage::process_block(std::span<float> block) noexcept {
+void PowerStage::process_block(std::span<float> block) noexcept RIGD_RT {
     if (dirty_) {
         sag_env_.set_times(kSagAttackMs, param(kSagRelease), sample_rate_hz_);
         dirty_ = false;
@@ -185,7 +185,7 @@ void PowerStage::process_block(std::span<float> block) noexcept {
     }
 }
 
-float PowerStage::process_sample(float x) noexcept {
+float PowerStage::process_sample(float x) noexcept RIGD_RT {
     float b[1] = {x};
     process_block(b);
     return b[0];

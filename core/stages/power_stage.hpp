@@ -4,6 +4,7 @@
 #include "core/dsp/envelope_follower.hpp"
 #include "core/dsp/linear_smoother.hpp"
 #include "core/dsp/oversampler.hpp"
+#include "core/rt.hpp"
 #include "core/stage.hpp"
 
 #include <array>
@@ -33,18 +34,18 @@ public:
     PowerStage();
 
     [[nodiscard]] std::string_view type() const noexcept override { return kType; }
-    [[nodiscard]] std::span<const ParamInfo> params() const noexcept override;
+    [[nodiscard]] std::span<const ParamInfo> params() const noexcept RIGD_RT override;
     void prepare(const ProcessSpec& spec) override;
-    void reset() noexcept override;
-    float process_sample(float x) noexcept override;
-    void process_block(std::span<float> block) noexcept override;
+    void reset() noexcept RIGD_RT override;
+    float process_sample(float x) noexcept RIGD_RT override;
+    void process_block(std::span<float> block) noexcept RIGD_RT override;
     [[nodiscard]] int latency_samples() const noexcept override { return os_.latency_samples(); }
 
     // The output curve for one driven sample and ceiling (exact tanh).
     [[nodiscard]] static double reference_curve(int amp_class, double driven, double ceiling) noexcept;
 
 private:
-    void on_param_changed(std::size_t index, float value) noexcept override;
+    void on_param_changed(std::size_t index, float value) noexcept RIGD_RT override;
     void shape(std::span<float> hi, std::size_t n) noexcept;
 
     double sample_rate_hz_ = 48000.0;

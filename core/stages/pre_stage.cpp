@@ -21,7 +21,7 @@ constexpr std::array kParams{
 
 PreStage::PreStage() { init_params(); }
 
-std::span<const ParamInfo> PreStage::params() const noexcept { return kParams; }
+std::span<const ParamInfo> PreStage::params() const noexcept RIGD_RT { return kParams; }
 
 void PreStage::prepare(const ProcessSpec& spec) {
     triode_ = &dsp::TriodeTable::instance();
@@ -36,7 +36,7 @@ void PreStage::prepare(const ProcessSpec& spec) {
     reset();
 }
 
-void PreStage::reset() noexcept {
+void PreStage::reset() noexcept RIGD_RT {
     os_.reset();
     lpf_.reset();
     dc_.reset();
@@ -59,7 +59,7 @@ void PreStage::set_targets() noexcept {
     bias_scale_.set_target(std::min(c * c, 4.0f));
 }
 
-void PreStage::on_param_changed(std::size_t index, float value) noexcept {
+void PreStage::on_param_changed(std::size_t index, float value) noexcept RIGD_RT {
     if (index == kClipper) {
         want_clipper_ = static_cast<dsp::ClipperKind>(std::lround(value));
         return;
@@ -127,7 +127,7 @@ void PreStage::shape(std::span<float> hi) noexcept {
     }
 }
 
-void PreStage::process_block(std::span<float> block) noexcept {
+void PreStage::process_block(std::span<float> block) noexcept RIGD_RT {
     for (std::size_t i = 0; i < block.size(); i += os_.max_block()) {
         const std::span<float> chunk = block.subspan(i, std::min(os_.max_block(), block.size() - i));
         for (float& v : chunk) {
@@ -139,7 +139,7 @@ void PreStage::process_block(std::span<float> block) noexcept {
     }
 }
 
-float PreStage::process_sample(float x) noexcept {
+float PreStage::process_sample(float x) noexcept RIGD_RT {
     float b[1] = {x};
     process_block(b);
     return b[0];

@@ -5,6 +5,7 @@
 #include "core/dsp/linear_smoother.hpp"
 #include "core/dsp/one_pole.hpp"
 #include "core/dsp/oversampler.hpp"
+#include "core/rt.hpp"
 #include "core/stage.hpp"
 
 namespace rigd::core::stages {
@@ -29,15 +30,15 @@ public:
     PreStage();
 
     [[nodiscard]] std::string_view type() const noexcept override { return kType; }
-    [[nodiscard]] std::span<const ParamInfo> params() const noexcept override;
+    [[nodiscard]] std::span<const ParamInfo> params() const noexcept RIGD_RT override;
     void prepare(const ProcessSpec& spec) override;
-    void reset() noexcept override;
-    float process_sample(float x) noexcept override;
-    void process_block(std::span<float> block) noexcept override;
+    void reset() noexcept RIGD_RT override;
+    float process_sample(float x) noexcept RIGD_RT override;
+    void process_block(std::span<float> block) noexcept RIGD_RT override;
     [[nodiscard]] int latency_samples() const noexcept override { return os_.latency_samples(); }
 
 private:
-    void on_param_changed(std::size_t index, float value) noexcept override;
+    void on_param_changed(std::size_t index, float value) noexcept RIGD_RT override;
     void set_targets() noexcept;
     void shape(std::span<float> hi) noexcept;
 

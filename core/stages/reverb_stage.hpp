@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/dsp/linear_smoother.hpp"
+#include "core/rt.hpp"
 #include "core/stage.hpp"
 
 #include <array>
@@ -23,11 +24,11 @@ public:
     ReverbStage();
 
     [[nodiscard]] std::string_view type() const noexcept override { return kType; }
-    [[nodiscard]] std::span<const ParamInfo> params() const noexcept override;
+    [[nodiscard]] std::span<const ParamInfo> params() const noexcept RIGD_RT override;
     void prepare(const ProcessSpec& spec) override;
-    void reset() noexcept override;
-    float process_sample(float x) noexcept override;
-    void process_block(std::span<float> block) noexcept override;
+    void reset() noexcept RIGD_RT override;
+    float process_sample(float x) noexcept RIGD_RT override;
+    void process_block(std::span<float> block) noexcept RIGD_RT override;
 
 private:
     struct Line {
@@ -35,10 +36,14 @@ private:
         std::size_t pos = 0;
         float store = 0.0f; // comb damping state
     };
-    void on_param_changed(std::size_t index, float value) noexcept override;
+    void on_param_changed(std::size_t index, float value) noexcept RIGD_RT override;
+    template <bool kFull>
+    float tick(float x) noexcept RIGD_RT;
 
     std::array<Line, kCombs> comb_{};
     std::array<Line, kAllpasses> allpass_{};
+    std::size_t longest_ = 0; // longest line
+    std::size_t written_ = 0; // samples since reset(), saturating at longest_
     dsp::LinearSmoother feedback_;
     dsp::LinearSmoother damp_;
     dsp::LinearSmoother mix_;

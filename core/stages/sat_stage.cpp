@@ -32,7 +32,7 @@ void run2(std::array<dsp::Biquad, 2>& f, std::span<float> x) noexcept {
 
 SatStage::SatStage() { init_params(); }
 
-std::span<const ParamInfo> SatStage::params() const noexcept { return kParams; }
+std::span<const ParamInfo> SatStage::params() const noexcept RIGD_RT { return kParams; }
 
 void SatStage::prepare(const ProcessSpec& spec) {
     sample_rate_hz_ = spec.sample_rate_hz;
@@ -63,7 +63,7 @@ void SatStage::design_crossovers(double low_hz, double high_hz) noexcept {
     }
 }
 
-void SatStage::reset() noexcept {
+void SatStage::reset() noexcept RIGD_RT {
     log2_low_.snap(std::log2(param(kLowHz)));
     log2_high_.snap(std::log2(param(kHighHz)));
     design_crossovers(param(kLowHz), param(kHighHz));
@@ -82,7 +82,7 @@ void SatStage::reset() noexcept {
     control_.reset();
 }
 
-void SatStage::on_param_changed(std::size_t index, float value) noexcept {
+void SatStage::on_param_changed(std::size_t index, float value) noexcept RIGD_RT {
     if (index == kLowHz) {
         log2_low_.set_target(std::log2(value));
     } else if (index == kHighHz) {
@@ -142,7 +142,7 @@ void SatStage::process_chunk(std::span<float> x) noexcept {
     }
 }
 
-void SatStage::process_block(std::span<float> block) noexcept {
+void SatStage::process_block(std::span<float> block) noexcept RIGD_RT {
     std::size_t i = 0;
     while (i < block.size()) {
         bool tick = false;
@@ -157,7 +157,7 @@ void SatStage::process_block(std::span<float> block) noexcept {
     }
 }
 
-float SatStage::process_sample(float x) noexcept {
+float SatStage::process_sample(float x) noexcept RIGD_RT {
     float b[1] = {x};
     process_block(b);
     return b[0];

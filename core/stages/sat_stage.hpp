@@ -6,6 +6,7 @@
 #include "core/dsp/envelope_follower.hpp"
 #include "core/dsp/linear_smoother.hpp"
 #include "core/dsp/oversampler.hpp"
+#include "core/rt.hpp"
 #include "core/stage.hpp"
 
 #include <array>
@@ -33,15 +34,15 @@ public:
     SatStage();
 
     [[nodiscard]] std::string_view type() const noexcept override { return kType; }
-    [[nodiscard]] std::span<const ParamInfo> params() const noexcept override;
+    [[nodiscard]] std::span<const ParamInfo> params() const noexcept RIGD_RT override;
     void prepare(const ProcessSpec& spec) override;
-    void reset() noexcept override;
-    float process_sample(float x) noexcept override;
-    void process_block(std::span<float> block) noexcept override;
+    void reset() noexcept RIGD_RT override;
+    float process_sample(float x) noexcept RIGD_RT override;
+    void process_block(std::span<float> block) noexcept RIGD_RT override;
     [[nodiscard]] int latency_samples() const noexcept override { return os_[0].latency_samples(); }
 
 private:
-    void on_param_changed(std::size_t index, float value) noexcept override;
+    void on_param_changed(std::size_t index, float value) noexcept RIGD_RT override;
     void design_crossovers(double low_hz, double high_hz) noexcept;
     void process_chunk(std::span<float> chunk) noexcept;
 

@@ -29,6 +29,16 @@ double compute_makeup(const dsp::ToneStackCircuit& c) {
     }
     return 1.0 / peak;
 }
+
+// Computed once at start-up (this file's dynamic initialisation; the
+// circuits are constant-initialised): a function-local static would leave
+// an initialisation guard, and on its first use a lock, on the RT thread.
+struct Makeup {
+    double british;
+    double american;
+};
+const Makeup kMakeup{compute_makeup(dsp::ToneStackCircuit::kMarshallJcm800),
+                     compute_makeup(dsp::ToneStackCircuit::kFenderBassman)};
 } // namespace
 
 double ToneStage::audio_taper(double rotation) noexcept {
@@ -53,14 +63,11 @@ const dsp::ToneStackCircuit* ToneStage::circuit_for(int model) noexcept {
     }
 }
 
-double ToneStage::makeup_gain(int model) noexcept {
-    // Computed once, off the RT thread (prepare() calls this first).
-    static const double british = compute_makeup(dsp::ToneStackCircuit::kMarshallJcm800);
-    static const double american = compute_makeup(dsp::ToneStackCircuit::kFenderBassman);
-    return model == kBritish ? british : (model == kAmerican ? american : 1.0);
+double ToneStage::makeup_gain(int model) noexcept RIGD_RT {
+    return model == kBritish ? kMakeup.british : (model == kAmerican ? kMakeup.american : 1.0);
 }
 
-void ToneStage::Bank::design(double bass, double mid, double treble, double presence_knob, double fs) noexcept {
+void ToneStage::Bank::design(double bass, double mid, double treble, double presence_knob, double fs) noexcept RIGD_RT {
     if (const auto* circuit = circuit_for(model)) {
         const auto h = circuit->analog(audio_taper(0.5 * treble), mid_position(mid), audio_taper(0.5 * bass));
         const auto d = dsp::ToneStackCircuit::bilinear(h, fs);
@@ -77,7 +84,7 @@ void ToneStage::Bank::design(double bass, double mid, double treble, double pres
                                         (presence_knob - 1.0) * kPresenceRangeDb, fs));
 }
 
-void ToneStage::Bank::reset() noexcept {
+void ToneStage::Bank::reset() noexcept RIGD_RT {
     xs = {};
     ys = {};
     for (auto& bq : band) {
@@ -87,8 +94,14 @@ void ToneStage::Bank::reset() noexcept {
 }
 
 // No SLP: GCC packs y[n-1], y[n-2] into one vector register and the
-// shuffles land on the recursion, about doubling its latency.
-[[gnu::optimize("no-tree-slp-vectorize")]] void ToneStage::Bank::process(std::span<float> block) noexcept {
+// shuffles land on the recursion, about doubling its latency. (GCC only:
+// clang warns about the unknown attribute.)
+#if defined(__clang__)
+#define RIGD_NO_SLP
+#else
+#define RIGD_NO_SLP [[gnu::optimize("no-tree-slp-vectorize")]]
+#endif
+RIGD_NO_SLP void ToneStage::Bank::process(std::span<float> block) noexcept RIGD_RT {
     // One fused loop per model, in double: the stack and the presence shelf
     // recursions overlap, and direct form I keeps each to one FMA of latency.
     if (circuit_for(model) != nullptr) {
@@ -119,10 +132,9 @@ void ToneStage::Bank::reset() noexcept {
 
 ToneStage::ToneStage() { init_params(); }
 
-std::span<const ParamInfo> ToneStage::params() const noexcept { return kParams; }
+std::span<const ParamInfo> ToneStage::params() const noexcept RIGD_RT { return kParams; }
 
 void ToneStage::prepare(const ProcessSpec& spec) {
-    (void)makeup_gain(kBritish); // build the static makeup table here, not on the RT thread
     sample_rate_hz_ = spec.sample_rate_hz;
     for (auto& k : knob_) {
         k.prepare(dsp::ControlRate::rate_hz(spec.sample_rate_hz), kGlideMs);
@@ -131,7 +143,7 @@ void ToneStage::prepare(const ProcessSpec& spec) {
     reset();
 }
 
-void ToneStage::reset() noexcept {
+void ToneStage::reset() noexcept RIGD_RT {
     for (std::size_t k = 0; k < knob_.size(); ++k) {
         knob_[k].snap(param(kBass + k));
     }
@@ -143,7 +155,7 @@ void ToneStage::reset() noexcept {
     control_.reset();
 }
 
-void ToneStage::on_param_changed(std::size_t index, float value) noexcept {
+void ToneStage::on_param_changed(std::size_t index, float value) noexcept RIGD_RT {
     if (index == kModel) {
         want_model_ = static_cast<int>(std::lround(value));
     } else if (index <= kPresence) {
@@ -169,7 +181,7 @@ void ToneStage::run(std::span<float> block) noexcept {
     }
 }
 
-void ToneStage::process_block(std::span<float> block) noexcept {
+void ToneStage::process_block(std::span<float> block) noexcept RIGD_RT {
     const bool moving = std::any_of(knob_.begin(), knob_.end(), [](const auto& k) { return k.is_smoothing(); });
     if (!moving && want_model_ == current_.model && fade_ >= 1.0f) {
         // Settled: the ticks would redesign nothing, so no 16-sample segments.
@@ -206,7 +218,7 @@ void ToneStage::process_block(std::span<float> block) noexcept {
     }
 }
 
-float ToneStage::process_sample(float x) noexcept {
+float ToneStage::process_sample(float x) noexcept RIGD_RT {
     float b[1] = {x};
     process_block(b);
     return b[0];

@@ -4,6 +4,7 @@
 #include "core/dsp/control_rate.hpp"
 #include "core/dsp/linear_smoother.hpp"
 #include "core/dsp/tone_stack_circuit.hpp"
+#include "core/rt.hpp"
 #include "core/stage.hpp"
 
 #include <array>
@@ -32,11 +33,11 @@ public:
     ToneStage();
 
     [[nodiscard]] std::string_view type() const noexcept override { return kType; }
-    [[nodiscard]] std::span<const ParamInfo> params() const noexcept override;
+    [[nodiscard]] std::span<const ParamInfo> params() const noexcept RIGD_RT override;
     void prepare(const ProcessSpec& spec) override;
-    void reset() noexcept override;
-    float process_sample(float x) noexcept override;
-    void process_block(std::span<float> block) noexcept override;
+    void reset() noexcept RIGD_RT override;
+    float process_sample(float x) noexcept RIGD_RT override;
+    void process_block(std::span<float> block) noexcept RIGD_RT override;
 
     // Pot rotation for a knob value (0..2), as the circuit model sees it.
     [[nodiscard]] static double audio_taper(double rotation) noexcept;
@@ -44,7 +45,7 @@ public:
     [[nodiscard]] static double mid_position(double knob) noexcept;
     [[nodiscard]] static const dsp::ToneStackCircuit* circuit_for(int model) noexcept;
     // Gain applied after the passive stack of `model` (1 for the others).
-    [[nodiscard]] static double makeup_gain(int model) noexcept;
+    [[nodiscard]] static double makeup_gain(int model) noexcept RIGD_RT;
 
 private:
     struct Bank {
@@ -56,12 +57,12 @@ private:
         std::array<dsp::BiquadDf1D, 3> band{}; // modern
         dsp::BiquadDf1D presence;
         double makeup = 1.0;
-        void design(double bass, double mid, double treble, double presence_knob, double sample_rate_hz) noexcept;
-        void reset() noexcept;
-        void process(std::span<float> block) noexcept;
+        void design(double bass, double mid, double treble, double presence_knob, double sample_rate_hz) noexcept RIGD_RT;
+        void reset() noexcept RIGD_RT;
+        void process(std::span<float> block) noexcept RIGD_RT;
     };
 
-    void on_param_changed(std::size_t index, float value) noexcept override;
+    void on_param_changed(std::size_t index, float value) noexcept RIGD_RT override;
     void run(std::span<float> block) noexcept;
 
     double sample_rate_hz_ = 48000.0;

@@ -18,7 +18,7 @@ constexpr std::array kParams{
 
 TremStage::TremStage() { init_params(); }
 
-std::span<const ParamInfo> TremStage::params() const noexcept { return kParams; }
+std::span<const ParamInfo> TremStage::params() const noexcept RIGD_RT { return kParams; }
 
 void TremStage::prepare(const ProcessSpec& spec) {
     sample_rate_hz_ = spec.sample_rate_hz;
@@ -27,7 +27,7 @@ void TremStage::prepare(const ProcessSpec& spec) {
     reset();
 }
 
-void TremStage::reset() noexcept {
+void TremStage::reset() noexcept RIGD_RT {
     phase_ = 0.0;
     increment_ = param(kRate) / sample_rate_hz_;
     depth_.snap(param(kDepth));
@@ -41,7 +41,7 @@ void TremStage::update_shape() noexcept {
     inv_norm_ = 1.0f / dsp::fast_tanh(k_); // same curve as the numerator: peaks exactly at 1
 }
 
-void TremStage::on_param_changed(std::size_t index, float value) noexcept {
+void TremStage::on_param_changed(std::size_t index, float value) noexcept RIGD_RT {
     switch (index) {
     case kRate:
         increment_ = value / sample_rate_hz_; // phase stays continuous
@@ -55,7 +55,7 @@ void TremStage::on_param_changed(std::size_t index, float value) noexcept {
     }
 }
 
-void TremStage::process_block(std::span<float> block) noexcept {
+void TremStage::process_block(std::span<float> block) noexcept RIGD_RT {
     std::size_t i = 0;
     while (i < block.size()) {
         bool tick = false;
@@ -76,7 +76,7 @@ void TremStage::process_block(std::span<float> block) noexcept {
     }
 }
 
-float TremStage::process_sample(float x) noexcept {
+float TremStage::process_sample(float x) noexcept RIGD_RT {
     float b[1] = {x};
     process_block(b);
     return b[0];

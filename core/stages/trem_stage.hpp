@@ -2,6 +2,7 @@
 
 #include "core/dsp/control_rate.hpp"
 #include "core/dsp/linear_smoother.hpp"
+#include "core/rt.hpp"
 #include "core/stage.hpp"
 
 namespace rigd::core::stages {
@@ -20,14 +21,14 @@ public:
     TremStage();
 
     [[nodiscard]] std::string_view type() const noexcept override { return kType; }
-    [[nodiscard]] std::span<const ParamInfo> params() const noexcept override;
+    [[nodiscard]] std::span<const ParamInfo> params() const noexcept RIGD_RT override;
     void prepare(const ProcessSpec& spec) override;
-    void reset() noexcept override;
-    float process_sample(float x) noexcept override;
-    void process_block(std::span<float> block) noexcept override;
+    void reset() noexcept RIGD_RT override;
+    float process_sample(float x) noexcept RIGD_RT override;
+    void process_block(std::span<float> block) noexcept RIGD_RT override;
 
 private:
-    void on_param_changed(std::size_t index, float value) noexcept override;
+    void on_param_changed(std::size_t index, float value) noexcept RIGD_RT override;
     void update_shape() noexcept;
 
     double sample_rate_hz_ = 48000.0;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/rt.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
@@ -37,7 +39,7 @@ public:
 
     // Producer (RT thread) only. Any length; only the last capacity() samples
     // of a longer block can be kept.
-    void write(std::span<const float> samples) noexcept {
+    void write(std::span<const float> samples) noexcept RIGD_RT {
         const std::size_t end = end_.load(std::memory_order_relaxed);
         const std::size_t n = samples.size();
         const std::size_t keep = std::min(n, capacity_);

@@ -22,8 +22,18 @@ public:
 private:
     std::size_t start_allocs_;
     std::size_t start_frees_;
-    bool was_counting_;
+    mutable bool was_counting_; // RTSan variant: the real-time context is still open
 };
+
+// False in a RealtimeSanitizer build (-Drtsan=true): there a counted scope
+// is an RTSan real-time context from construction to the first read of a
+// count (what that read would have covered), so any allocation, free, lock or
+// blocking call inside it stops the test with a report; the counts stay 0.
+#if defined(RIGD_RTSAN_COUNTER)
+inline constexpr bool kCountsAllocations = false;
+#else
+inline constexpr bool kCountsAllocations = true;
+#endif
 
 // Sanity hook for the counter's own test.
 [[nodiscard]] bool allocation_counter_active() noexcept;
