@@ -1,7 +1,9 @@
 #include "rig_harness.hpp"
 
+#include <doctest/doctest.h>
 #include <sndfile.h>
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
 #include <csignal>
@@ -12,6 +14,7 @@
 #include <spawn.h>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <thread>
@@ -319,7 +322,34 @@ Daemon::Daemon(const JackServer& jack, const TempDir& dir, const Options& option
     throw std::runtime_error("rigd did not answer /rig/ping: " + process_->log_text());
 }
 
-Daemon::~Daemon() = default;
+Daemon::~Daemon() {
+    // Stop it here (not in ~Process) so that a sanitizer build's report,
+    // printed at exit (leaks) or at the fault, is in the log we read now.
+    const auto rc = process_->stop(SIGTERM, 10s);
+    const std::string log = process_->log_text();
+    const std::string report = sanitizer_report(log);
+    if (!report.empty()) {
+        FAIL_CHECK((std::string("rigd reported a sanitizer error:\n") + report));
+    } else if (rc && *rc == kSanitizerExitCode) {
+        FAIL_CHECK(("rigd exited with the sanitizer exit code " + std::to_string(kSanitizerExitCode) + ":\n" + log));
+    }
+}
+
+std::string sanitizer_report(const std::string& log) {
+    static constexpr std::string_view kMarkers[] = {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                                                    "WARNING: ThreadSanitizer", "runtime error:",
+                                                    "ERROR: ThreadSanitizer", "==ERROR:"};
+    std::size_t first = std::string::npos;
+    for (const auto m : kMarkers) {
+        first = std::min(first, log.find(m));
+    }
+    if (first == std::string::npos) {
+        return {};
+    }
+    const std::size_t line = log.rfind('\n', first);
+    const std::size_t from = line == std::string::npos ? 0 : line + 1;
+    return log.substr(from, 6000);
+}
 
 fs::path rigd_binary() { return RIGD_BIN; }
 fs::path jack_io_binary() { return RIGD_JACK_IO_BIN; }
