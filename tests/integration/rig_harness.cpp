@@ -1,5 +1,7 @@
 #include "rig_harness.hpp"
 
+#include "control/lo_arg_read.hpp"
+
 #include <doctest/doctest.h>
 #include <sndfile.h>
 
@@ -217,19 +219,19 @@ int OscClient::handler(const char* path, const char* types, lo_arg** argv, int a
         switch (types[i]) {
         case LO_STRING:
         case LO_SYMBOL:
-            m.strings.emplace_back(&argv[i]->s);
+            m.strings.emplace_back(rigd::control::lo_arg_string(argv[i]));
             break;
         case LO_FLOAT:
-            m.numbers.push_back(argv[i]->f);
+            m.numbers.push_back(rigd::control::lo_arg_value<float>(argv[i]));
             break;
         case LO_DOUBLE:
-            m.numbers.push_back(argv[i]->d);
+            m.numbers.push_back(rigd::control::lo_arg_value<double>(argv[i]));
             break;
         case LO_INT32:
-            m.numbers.push_back(argv[i]->i);
+            m.numbers.push_back(rigd::control::lo_arg_value<std::int32_t>(argv[i]));
             break;
         case LO_INT64:
-            m.numbers.push_back(static_cast<double>(argv[i]->h));
+            m.numbers.push_back(static_cast<double>(rigd::control::lo_arg_value<std::int64_t>(argv[i])));
             break;
         default:
             break;
