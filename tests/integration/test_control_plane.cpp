@@ -459,7 +459,9 @@ TEST_CASE("control: malformed messages and floods are answered while audio keeps
     rig.expect_error("/rig/chain/remove", "no stage with id");
     {
         lo_message m = lo_message_new();
-        lo_message_add_blob(m, lo_blob_new(4, "abcd"));
+        lo_blob blob = lo_blob_new(4, "abcd");
+        lo_message_add_blob(m, blob); // copies it
+        lo_blob_free(blob);
         osc.send("/rig/master/volume", m);
         rig.expect_error("/rig/master/volume", "unsupported OSC type 'b'");
     }
