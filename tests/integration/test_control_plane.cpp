@@ -506,7 +506,9 @@ TEST_CASE("control: messages from outside the allowed networks are dropped; TCP 
                 return 0;
             },
             &ponged);
-        lo_send_message_from(tcp, server, "/rig/ping", lo_message_new());
+        lo_message ping = lo_message_new();
+        lo_send_message_from(tcp, server, "/rig/ping", ping);
+        lo_message_free(ping);
         for (int i = 0; i < 40 && !ponged; ++i) {
             lo_server_recv_noblock(server, 50);
         }
