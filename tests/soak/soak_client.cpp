@@ -442,9 +442,12 @@ private:
             lo_message_add_int32(m, 1);
             auto r = osc_.ask("/rig/preset/save", m, "/rig/preset/current");
             count("preset save (named)");
-            if (r) {
+            // A load still building can change the chain around the save:
+            // only a chain that was the same before and after is the one saved.
+            if (r && chain_list(osc_) == chain) {
                 saved_[name] = chain;
             } else {
+                saved_.erase(name);
                 unknown_.insert(name);
             }
             break;
