@@ -141,6 +141,19 @@ TEST_CASE("resampling to the session rate keeps the file's frequency response (0
     }
 }
 
+TEST_CASE("an IR shorter than one sample at the session rate resamples to one impulse, not to nothing") {
+    // Found by fuzz_wav_ir: 4 samples at 310 kHz came back empty at 44.1 kHz
+    // and the cab stage silently held no IR. Corpus entry:
+    // fixtures/fuzz/wav_ir/crash-short-ir-resamples-empty.wav.
+    ImpulseResponse ir;
+    ir.sample_rate_hz = 384000.0;
+    ir.samples = {0.5f, 0.25f, -0.125f};
+    const ImpulseResponse at_44k1 = ir.resampled(44100.0);
+    REQUIRE(at_44k1.samples.size() == 1);
+    CHECK(at_44k1.sample_rate_hz == 44100.0);
+    CHECK(at_44k1.samples[0] == doctest::Approx(0.625).epsilon(1e-6)); // sum(h): the DC gain is kept
+}
+
 TEST_CASE("energy normalisation gives unit energy referred to 48 kHz, the same at every session rate") {
     const auto h = sampled_response(48000, 0.2);
     ImpulseResponse ir;
