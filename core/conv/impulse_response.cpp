@@ -95,6 +95,11 @@ ImpulseResponse ImpulseResponse::load_wav(const std::filesystem::path& path) {
         ir.samples[i] = v;
         peak = std::max(peak, std::abs(v));
     }
+    // A float file can hold anything up to 3.4e38: such values overflow the
+    // resampler and the convolution to Inf (found by fuzz_wav_ir).
+    if (peak > kMaxPeak) {
+        throw IrLoadError(path, "peak " + std::to_string(peak) + " is beyond +60 dBFS (corrupt or not audio?)");
+    }
     if (peak < kSilenceThreshold) {
         throw IrLoadError(path, "silent (peak below -120 dBFS" +
                                     std::string(channels == 2 ? " after mixing stereo to mono)" : ")"));

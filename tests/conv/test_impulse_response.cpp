@@ -251,6 +251,17 @@ TEST_CASE("bad IR files give an IrLoadError that names the file and the problem"
     const auto nan = write_wav("nan.wav", with_nan, 48000);
     check_load_error([&] { (void)ImpulseResponse::load_wav(nan); }, nan, "not a finite number");
 
+    // Found by fuzz_wav_ir: a float sample of 3.4e38 loaded and the resampler
+    // made Inf of it. Corpus entry: fixtures/fuzz/wav_ir/crash-huge-float-peak.wav.
+    std::vector<float> huge = decaying_noise(100, 30.0, 11);
+    huge[40] = 3.0e38f;
+    const auto loud = write_sound("huge.wav", huge, 1, 48000, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    check_load_error([&] { (void)ImpulseResponse::load_wav(loud); }, loud, "beyond +60 dBFS");
+    std::vector<float> hot = decaying_noise(100, 30.0, 12);
+    hot[40] = 900.0f; // +59 dBFS is still a (very hot) response
+    const auto hot_file = write_sound("hot.wav", hot, 1, 48000, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    CHECK(ImpulseResponse::load_wav(hot_file).samples.size() == 100);
+
     // A valid file cut short: the header promises more frames than follow.
     const auto full = write_wav("truncated.wav", decaying_noise(48000, 9000.0, 10), 48000, SF_FORMAT_PCM_24);
     std::filesystem::resize_file(full, std::filesystem::file_size(full) / 2);
