@@ -2,6 +2,7 @@
 
 #include "control/log_limiter.hpp"
 #include "control/log_text.hpp"
+#include "control/lo_arg_read.hpp"
 
 #include <lo/lo.h>
 #include <spdlog/spdlog.h>
@@ -21,20 +22,20 @@ namespace {
 std::optional<OscArg> convert(char type, const lo_arg* a) {
     switch (type) {
     case LO_FLOAT:
-        return OscArg::of(a->f);
+        return OscArg::of(lo_arg_value<float>(a));
     case LO_DOUBLE:
-        return OscArg::of(static_cast<float>(a->d));
+        return OscArg::of(static_cast<float>(lo_arg_value<double>(a)));
     case LO_INT32:
-        return OscArg::of(a->i);
+        return OscArg::of(lo_arg_value<std::int32_t>(a));
     case LO_INT64:
-        return OscArg::of(static_cast<float>(a->h));
+        return OscArg::of(static_cast<float>(lo_arg_value<std::int64_t>(a)));
     case LO_TRUE:
         return OscArg::of(std::int32_t{1});
     case LO_FALSE:
         return OscArg::of(std::int32_t{0});
     case LO_STRING:
     case LO_SYMBOL:
-        return OscArg::of(std::string(&a->s));
+        return OscArg::of(std::string(lo_arg_string(a)));
     default:
         return std::nullopt;
     }

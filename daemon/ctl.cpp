@@ -6,6 +6,8 @@
 // they look like numbers, string otherwise (force with i:3, f:3, s:3).
 // Unlike oscsend, rigd-ctl listens on its own socket, so replies (and
 // /rig/error) come back and are printed, one message a line.
+#include "control/lo_arg_read.hpp"
+
 #include <lo/lo.h>
 
 #include <cstdio>
@@ -22,20 +24,20 @@ int print_reply(const char* path, const char* types, lo_arg** argv, int argc, lo
     for (int i = 0; i < argc; ++i) {
         switch (types[i]) {
         case LO_INT32:
-            std::printf(" %d", argv[i]->i);
+            std::printf(" %d", rigd::control::lo_arg_value<std::int32_t>(argv[i]));
             break;
         case LO_INT64:
-            std::printf(" %lld", static_cast<long long>(argv[i]->h));
+            std::printf(" %lld", static_cast<long long>(rigd::control::lo_arg_value<std::int64_t>(argv[i])));
             break;
         case LO_FLOAT:
-            std::printf(" %g", static_cast<double>(argv[i]->f));
+            std::printf(" %g", static_cast<double>(rigd::control::lo_arg_value<float>(argv[i])));
             break;
         case LO_DOUBLE:
-            std::printf(" %g", argv[i]->d);
+            std::printf(" %g", rigd::control::lo_arg_value<double>(argv[i]));
             break;
         case LO_STRING:
         case LO_SYMBOL:
-            std::printf(" \"%s\"", &argv[i]->s);
+            std::printf(" \"%s\"", rigd::control::lo_arg_string(argv[i]));
             break;
         default:
             std::printf(" <%c>", types[i]);

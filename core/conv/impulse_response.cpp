@@ -175,6 +175,11 @@ ImpulseResponse ImpulseResponse::load_wav(const std::filesystem::path& path) {
         ir.samples[i] = v;
         peak = std::max(peak, std::abs(v));
     }
+    // A float file can hold anything up to 3.4e38: such values overflow the
+    // resampler and the convolution to Inf (found by fuzz_wav_ir).
+    if (peak > kMaxPeak) {
+        throw IrLoadError(path, "peak " + std::to_string(peak) + " is beyond +60 dBFS (corrupt or not audio?)");
+    }
     if (peak < kSilenceThreshold) {
         throw IrLoadError(path, "silent (peak below -120 dBFS" +
                                     std::string(channels == 2 ? " after mixing stereo to mono)" : ")"));
@@ -206,6 +211,17 @@ ImpulseResponse ImpulseResponse::resampled(double rate_hz) const {
         throw std::runtime_error(std::string("resampling the IR failed: ") + src_strerror(err));
     }
     out.samples.resize(static_cast<std::size_t>(data.output_frames_gen));
+    if (out.samples.empty()) {
+        // Shorter than a sample at the new rate (a few samples at 384 kHz
+        // taken to 44.1 kHz): the converter yields nothing. Keep it as one
+        // impulse with the same DC gain, sum(h).
+        double sum = 0.0;
+        for (const float v : samples) {
+            sum += v;
+        }
+        out.samples.assign(1, static_cast<float>(sum));
+        return out;
+    }
     // Interpolating keeps sample values, so the sum over the (denser) grid
     // would grow with the rate: scale back to the file's frequency response.
     const auto scale = static_cast<float>(sample_rate_hz / rate_hz);

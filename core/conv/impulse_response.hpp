@@ -14,6 +14,7 @@ struct ImpulseResponse {
     static constexpr double kMinRateHz = 8000.0;       // accepted file rates
     static constexpr double kMaxRateHz = 384000.0;
     static constexpr float kSilenceThreshold = 1e-6f;  // peak below this (-120 dBFS): silent
+    static constexpr float kMaxPeak = 1000.0f;          // +60 dBFS: beyond this a float file is corrupt
     static constexpr double kTrimFadeMs = 5.0;         // fade-out at a max_ms trim
 
     std::vector<float> samples;
@@ -24,7 +25,8 @@ struct ImpulseResponse {
     // bit integer, 32/64-bit float; mono, or stereo mixed to mono as the mean
     // of both channels) through libsndfile. Throws IrLoadError naming the file
     // when it is missing, unreadable, not WAV, corrupt, empty, longer than
-    // kMaxSeconds, has more than two channels, holds NaN/Inf or is silent.
+    // kMaxSeconds, has more than two channels, holds NaN/Inf, peaks beyond
+    // kMaxPeak or is silent.
     [[nodiscard]] static ImpulseResponse load_wav(const std::filesystem::path& path);
 
     // The same response at `rate_hz` (libsamplerate, best sinc quality).

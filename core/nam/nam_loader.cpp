@@ -252,7 +252,8 @@ NamFile parse_nam_json(std::string_view text, const std::string& label) {
     json root;
     try {
         root = json::parse(text.begin(), text.end());
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {
+        // parse_error, and out_of_range for a number beyond double (1e400).
         r.fail(std::string("not valid JSON (truncated or corrupt?): ") + e.what());
     }
     if (!root.is_object()) {

@@ -44,7 +44,13 @@ inline void store(float* p, VecF v) noexcept { std::memcpy(p, &v, sizeof(v)); }
 [[nodiscard]] inline VecF splat(float s) noexcept { return VecF{} + s; }
 
 // Lane i of v in every lane (a register shuffle, no memory round trip).
+#if defined(__clang__)
+// clang has no __builtin_shuffle; a subscript and a splat are the same
+// broadcast once i is a constant (it always is after inlining).
+[[nodiscard]] inline VecF lane(VecF v, int i) noexcept { return VecF{} + v[i]; }
+#else
 [[nodiscard]] inline VecF lane(VecF v, int i) noexcept { return __builtin_shuffle(v, VecI{} + i); }
+#endif
 
 // tanh as x P(x^2) / Q(x^2) with a rational minimax fit on [0, 9] (degree
 // 13/6; fitted for this project with mpmath, see bench/nam/RESULTS.md):

@@ -143,6 +143,19 @@ TEST_CASE("resampling to the session rate keeps the file's frequency response (0
     }
 }
 
+TEST_CASE("an IR shorter than one sample at the session rate resamples to one impulse, not to nothing") {
+    // Found by fuzz_wav_ir: 4 samples at 310 kHz came back empty at 44.1 kHz
+    // and the cab stage silently held no IR. Corpus entry:
+    // fixtures/fuzz/wav_ir/crash-short-ir-resamples-empty.wav.
+    ImpulseResponse ir;
+    ir.sample_rate_hz = 384000.0;
+    ir.samples = {0.5f, 0.25f, -0.125f};
+    const ImpulseResponse at_44k1 = ir.resampled(44100.0);
+    REQUIRE(at_44k1.samples.size() == 1);
+    CHECK(at_44k1.sample_rate_hz == 44100.0);
+    CHECK(at_44k1.samples[0] == doctest::Approx(0.625).epsilon(1e-6)); // sum(h): the DC gain is kept
+}
+
 TEST_CASE("energy normalisation gives unit energy referred to 48 kHz, the same at every session rate") {
     const auto h = sampled_response(48000, 0.2);
     ImpulseResponse ir;
@@ -306,4 +319,26 @@ TEST_CASE("truncated and header-inconsistent WAV files are refused, naming the f
     const auto riff = write_wav("riff-too-big.wav", ir, 48000, SF_FORMAT_PCM_16);
     patch_u32(riff, 4, static_cast<std::uint32_t>(std::filesystem::file_size(riff) + 1000));
     check_load_error([&] { (void)ImpulseResponse::load_wav(riff); }, riff, "truncated: the header promises");
+    // Found by fuzz_wav_ir: a float sample of 3.4e38 loaded and the resampler
+    // made Inf of it. Corpus entry: fixtures/fuzz/wav_ir/crash-huge-float-peak.wav.
+    std::vector<float> huge = decaying_noise(100, 30.0, 11);
+    huge[40] = 3.0e38f;
+    const auto loud = write_sound("huge.wav", huge, 1, 48000, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    check_load_error([&] { (void)ImpulseResponse::load_wav(loud); }, loud, "beyond +60 dBFS");
+    std::vector<float> hot = decaying_noise(100, 30.0, 12);
+    hot[40] = 900.0f; // +59 dBFS is still a (very hot) response
+    const auto hot_file = write_sound("hot.wav", hot, 1, 48000, SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+    CHECK(ImpulseResponse::load_wav(hot_file).samples.size() == 100);
+
+    // A valid file cut short: the header promises more frames than follow.
+    const auto full = write_wav("truncated.wav", decaying_noise(48000, 9000.0, 10), 48000, SF_FORMAT_PCM_24);
+    std::filesystem::resize_file(full, std::filesystem::file_size(full) / 2);
+    bool refused_or_short = false;
+    try {
+        const ImpulseResponse ir = ImpulseResponse::load_wav(full);
+        refused_or_short = ir.samples.size() < 48000; // libsndfile may trust the file size instead
+    } catch (const IrLoadError& e) {
+        refused_or_short = std::string(e.what()).find("truncated.wav") != std::string::npos;
+    }
+    CHECK(refused_or_short);
 }

@@ -1,7 +1,11 @@
 #include "rig_harness.hpp"
 
+#include "control/lo_arg_read.hpp"
+
+#include <doctest/doctest.h>
 #include <sndfile.h>
 
+#include <algorithm>
 #include <arpa/inet.h>
 #include <cerrno>
 #include <csignal>
@@ -13,6 +17,7 @@
 #include <spawn.h>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <thread>
@@ -226,19 +231,19 @@ int OscClient::handler(const char* path, const char* types, lo_arg** argv, int a
         switch (types[i]) {
         case LO_STRING:
         case LO_SYMBOL:
-            m.strings.emplace_back(&argv[i]->s);
+            m.strings.emplace_back(rigd::control::lo_arg_string(argv[i]));
             break;
         case LO_FLOAT:
-            m.numbers.push_back(argv[i]->f);
+            m.numbers.push_back(rigd::control::lo_arg_value<float>(argv[i]));
             break;
         case LO_DOUBLE:
-            m.numbers.push_back(argv[i]->d);
+            m.numbers.push_back(rigd::control::lo_arg_value<double>(argv[i]));
             break;
         case LO_INT32:
-            m.numbers.push_back(argv[i]->i);
+            m.numbers.push_back(rigd::control::lo_arg_value<std::int32_t>(argv[i]));
             break;
         case LO_INT64:
-            m.numbers.push_back(static_cast<double>(argv[i]->h));
+            m.numbers.push_back(static_cast<double>(rigd::control::lo_arg_value<std::int64_t>(argv[i])));
             break;
         default:
             break;
@@ -331,7 +336,34 @@ Daemon::Daemon(const JackServer& jack, const TempDir& dir, const Options& option
     throw std::runtime_error("rigd did not answer /rig/ping: " + process_->log_text());
 }
 
-Daemon::~Daemon() = default;
+Daemon::~Daemon() {
+    // Stop it here (not in ~Process) so that a sanitizer build's report,
+    // printed at exit (leaks) or at the fault, is in the log we read now.
+    const auto rc = process_->stop(SIGTERM, 10s);
+    const std::string log = process_->log_text();
+    const std::string report = sanitizer_report(log);
+    if (!report.empty()) {
+        FAIL_CHECK((std::string("rigd reported a sanitizer error:\n") + report));
+    } else if (rc && *rc == kSanitizerExitCode) {
+        FAIL_CHECK(("rigd exited with the sanitizer exit code " + std::to_string(kSanitizerExitCode) + ":\n" + log));
+    }
+}
+
+std::string sanitizer_report(const std::string& log) {
+    static constexpr std::string_view kMarkers[] = {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                                                    "WARNING: ThreadSanitizer", "runtime error:",
+                                                    "ERROR: ThreadSanitizer", "==ERROR:"};
+    std::size_t first = std::string::npos;
+    for (const auto m : kMarkers) {
+        first = std::min(first, log.find(m));
+    }
+    if (first == std::string::npos) {
+        return {};
+    }
+    const std::size_t line = log.rfind('\n', first);
+    const std::size_t from = line == std::string::npos ? 0 : line + 1;
+    return log.substr(from, 6000);
+}
 
 fs::path rigd_binary() { return RIGD_BIN; }
 fs::path jack_io_binary() { return RIGD_JACK_IO_BIN; }

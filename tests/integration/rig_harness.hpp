@@ -135,6 +135,12 @@ private:
     std::unique_ptr<Process> process_;
 };
 
+// The first sanitizer report (ASan, LSan, UBSan, TSan) in a process log,
+// with what follows it; empty when there is none.
+[[nodiscard]] std::string sanitizer_report(const std::string& log);
+// scripts/check sets every sanitizer's exitcode to this.
+inline constexpr int kSanitizerExitCode = 86;
+
 [[nodiscard]] std::filesystem::path rigd_binary();
 [[nodiscard]] std::filesystem::path jack_io_binary();
 [[nodiscard]] std::filesystem::path midi_binary();

@@ -459,7 +459,9 @@ TEST_CASE("control: malformed messages and floods are answered while audio keeps
     rig.expect_error("/rig/chain/remove", "no stage with id");
     {
         lo_message m = lo_message_new();
-        lo_message_add_blob(m, lo_blob_new(4, "abcd"));
+        lo_blob blob = lo_blob_new(4, "abcd");
+        lo_message_add_blob(m, blob); // copies it
+        lo_blob_free(blob);
         osc.send("/rig/master/volume", m);
         rig.expect_error("/rig/master/volume", "unsupported OSC type 'b'");
     }
@@ -504,7 +506,9 @@ TEST_CASE("control: messages from outside the allowed networks are dropped; TCP 
                 return 0;
             },
             &ponged);
-        lo_send_message_from(tcp, server, "/rig/ping", lo_message_new());
+        lo_message ping = lo_message_new();
+        lo_send_message_from(tcp, server, "/rig/ping", ping);
+        lo_message_free(ping);
         for (int i = 0; i < 40 && !ponged; ++i) {
             lo_server_recv_noblock(server, 50);
         }

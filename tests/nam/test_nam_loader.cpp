@@ -164,6 +164,16 @@ TEST_CASE("malformed files give a typed error naming file and problem") {
     }
 }
 
+TEST_CASE("a number beyond double's range is refused as bad JSON, naming the file") {
+    // Found by fuzz_nam_file: nlohmann::json throws out_of_range (not
+    // parse_error) for it, which escaped the loader untyped.
+    // Corpus entry: fixtures/fuzz/nam_file/crash-number-overflow.nam.
+    CHECK(problem_of(tiny("1, 2, 1e3928, 4, 5, 6, 7, 0.25")).find("JSON") != std::string::npos);
+    CHECK(problem_of(R"({"version": "0.5.4", "architecture": "LSTM", "weights": [],
+        "config": {"num_layers": 1, "input_size": 1, "hidden_size": 1e999}})")
+              .find("JSON") != std::string::npos);
+}
+
 TEST_CASE("a valid tiny model computes what the format says") {
     // One 1-channel layer, K = 1: x0 = 1*x; z = 2*x0 + 3 + 4*x; a = tanh(z);
     // head = 7*a; y = 0.25 * head (the last weight, not config.head_scale).

@@ -4,6 +4,24 @@
 #include <cstdlib>
 #include <new>
 
+// Under AddressSanitizer or ThreadSanitizer the sanitizer owns the allocator:
+// replacing malloc would hide every heap access from it. There the counter
+// listens to the sanitizer's own allocation hooks instead (same counts: new,
+// malloc, realloc, aligned forms and their frees all pass through them).
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define RIGD_SANITIZER_ALLOCATOR 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define RIGD_SANITIZER_ALLOCATOR 1
+#endif
+
+#if defined(RIGD_SANITIZER_ALLOCATOR)
+#include <sanitizer/allocator_interface.h>
+#endif
+
+#if !defined(RIGD_SANITIZER_ALLOCATOR)
 // glibc's real allocator entry points.
 extern "C" {
 void* __libc_malloc(std::size_t);
@@ -12,6 +30,8 @@ void* __libc_realloc(void*, std::size_t);
 void __libc_free(void*);
 void* __libc_memalign(std::size_t, std::size_t);
 }
+
+#endif
 
 namespace {
 
@@ -35,12 +55,16 @@ inline void note_free(void* p) noexcept {
     }
 }
 
+#if !defined(RIGD_SANITIZER_ALLOCATOR)
 void* aligned(std::size_t alignment, std::size_t size) noexcept {
     note_alloc();
     return __libc_memalign(alignment, size);
 }
+#endif
 
 } // namespace
+
+#if !defined(RIGD_SANITIZER_ALLOCATOR)
 
 extern "C" {
 
@@ -99,6 +123,21 @@ void operator delete(void* p, std::align_val_t) noexcept { free(p); }
 void operator delete[](void* p, std::align_val_t) noexcept { free(p); }
 void operator delete(void* p, std::size_t, std::align_val_t) noexcept { free(p); }
 void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { free(p); }
+
+#else
+
+extern "C" {
+// Called by the sanitizer's allocator for every allocation and free.
+void rigd_counter_malloc_hook(const volatile void* /*p*/, std::size_t /*size*/) { note_alloc(); }
+void rigd_counter_free_hook(const volatile void* p) { note_free(const_cast<void*>(p)); }
+}
+
+namespace {
+[[maybe_unused]] const int g_hooks_installed =
+    __sanitizer_install_malloc_and_free_hooks(&rigd_counter_malloc_hook, &rigd_counter_free_hook);
+} // namespace
+
+#endif
 
 namespace rigd::test {
 
