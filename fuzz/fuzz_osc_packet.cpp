@@ -1,19 +1,20 @@
 // OSC packets (messages and bundles): liblo deserialises the bytes
 // (lo_server_dispatch_data), each message goes through the daemon's
-// dispatch (AddressSpace::handle, as OscServer calls it) into a real
-// RigController and PresetManager over a temporary library, and the fuzzer
-// plays the audio thread: Engine::process runs between messages.
+// dispatch (the route table, AddressSpace::handle, as the control loop runs
+// it for OscServer) into a real RigController, PresetManager and Feedback
+// over a temporary library, with the worker and the control loop run inline
+// (deterministic), and the fuzzer plays the audio thread: Engine::process
+// runs between messages.
 //
 // Invariants: a refused message is a ControlError with a reason (OscServer
 // sends it back as /rig/error with the address); no other exception escapes
-// (OscServer would answer "internal error"); once the engine is idle, the
-// chain the controller reports (/rig/chain/list) is the chain the audio
-// thread runs, in order, with the same bypass flags.
-//
-// Thin on purpose: when the control plane becomes an actor with a route
-// table, dispatch() below is the one function to re-point.
+// (OscServer would answer "internal error"); the audio thread never refuses
+// a command; once the engine is idle, the chain the controller reports
+// (/rig/chain/list) is the chain the audio thread runs (asked over the
+// report queue), in order, with the same bypass flags.
 
 #include "control/address_space.hpp"
+#include "control/feedback.hpp"
 #include "control/library.hpp"
 #include "control/midi_router.hpp"
 #include "control/preset_manager.hpp"
@@ -76,13 +77,17 @@ public:
     Rig()
         : dir_(make_dir()), library_(dir_ / "presets", dir_ / "models", dir_ / "irs"),
           rig_(engine_, rigd::core::StageFactory::builtin(), library_),
-          presets_(rig_, library_, rigd::core::StageFactory::builtin()),
-          space_(rig_, presets_, library_, hooks()),
+          presets_(rig_, library_, rigd::core::StageFactory::builtin(), rigd::control::Executors::inline_for_testing()),
+          feedback_(rig_, &engine_.counters(), [](const std::string& url, const OscMessage& m) {
+              require(!url.empty() && !m.path.empty() && m.path[0] == '/', "feedback goes to a URL, at an address");
+          }),
+          space_(rig_, presets_, library_, &feedback_, hooks()),
           midi_(space_, presets_, dir_ / "midi.toml", 0) {
         rigd::core::Preset start;
         start.name = "start";
-        rig_.start(start, rigd::core::ProcessSpec{48000.0, kPeriod, 1});
-        presets_.set_current_name("");
+        (void)rig_.start(start, rigd::core::ProcessSpec{48000.0, kPeriod, 1});
+        feedback_.set_space(&space_);
+        rig_.set_listener(&feedback_);
         for (const auto& e : fs::directory_iterator(dir_ / "presets")) {
             shipped_.push_back(e.path().filename());
         }
@@ -93,12 +98,12 @@ public:
     }
 
     ~Rig() {
-        presets_.wait_idle();
+        rig_.set_listener(nullptr);
         std::error_code ec;
         fs::remove_all(dir_, ec);
     }
 
-    // One message, as OscServer::handle passes it on.
+    // One message, as OscServer posts it to the control loop.
     void dispatch(const char* path, const char* types, lo_arg** argv, int argc) {
         OscMessage in{path != nullptr ? path : "", {}};
         for (int i = 0; i < argc; ++i) {
@@ -108,14 +113,14 @@ public:
             }
             in.args.push_back(std::move(*a));
         }
-        // Subscriptions and /rig/get are OscServer's own (they open sockets).
-        if (in.path == "/rig/subscribe" || in.path == "/rig/unsubscribe" || in.path == "/rig/get") {
-            return;
-        }
+        auto later = [](const OscMessage& m) {
+            require(!m.path.empty() && m.path[0] == '/', "a later reply has an OSC address");
+            if (m.path == "/rig/error") {
+                require(m.args.size() == 2 && !m.args[1].s.empty(), "a late error names the address and a reason");
+            }
+        };
         try {
-            const auto replies = space_.handle(in, [&](const std::string& message) {
-                require(!message.empty(), "a late error has a reason");
-            });
+            const auto replies = space_.handle(rigd::control::Request{in, "osc.udp://127.0.0.1:9/", "127.0.0.1", later});
             for (const auto& r : replies) {
                 require(!r.path.empty() && r.path[0] == '/', "a reply has an OSC address");
             }
@@ -125,62 +130,63 @@ public:
             rigd::fuzz::fail("'" + in.path + "': an exception other than ControlError (OscServer answers "
                              "'internal error'): " + e.what());
         }
-        presets_.wait_idle();
+        rig_.pump();
         run_periods(2);
+        feedback_.tick(std::chrono::steady_clock::now());
     }
 
-    // Plays the audio thread until the engine is idle (bounded), then checks
-    // that the controller's chain is the audio thread's chain.
+    // Plays the audio thread until it reports itself idle (bounded), then
+    // checks that the controller's chain is the audio thread's chain.
     void settle_and_check() {
-        presets_.wait_idle();
-        for (int i = 0; i < 400 && !engine_.is_idle(); ++i) {
-            run_periods(1);
+        std::optional<std::vector<std::string>> audio;
+        bool idle = false;
+        for (int attempt = 0; attempt < 50 && !idle; ++attempt) {
+            audio.reset();
+            rig_.query_audio_chain([&](std::vector<std::string> ids, bool is_idle) {
+                audio = std::move(ids);
+                idle = is_idle;
+            });
+            for (int i = 0; i < 400 && !audio; ++i) {
+                rig_.pump();
+                run_periods(1);
+                rig_.pump();
+            }
+            require(audio.has_value(), "the audio thread answers a chain query");
+            if (!idle) {
+                run_periods(8);
+            }
         }
-        run_periods(1);
-        rig_.collect_retired();
-        if (!engine_.is_idle()) {
+        if (!idle) {
             return; // a fade longer than the bound: nothing to compare yet
         }
-        const auto model = rig_.stages();
-        auto* chain = engine_.chain_for_testing();
-        require(chain != nullptr, "the engine has a chain");
+        require(engine_.counters().commands_rejected.load() == 0, "the audio thread never refuses a command");
+        const auto model = rig_.stage_ids();
         std::string said;
         std::string runs;
-        for (const auto& s : model) {
-            said += s.type + (s.bypass ? "(bypassed) " : " ");
+        for (const auto& id : model) {
+            said += id + " ";
         }
-        for (std::size_t slot = 0; slot < chain->size(); ++slot) {
-            runs += std::string(chain->stage_at(slot)->type()) + (chain->bypassed_at(slot) ? "(bypassed) " : " ");
-        }
-        if (said != runs && known_issue_9()) {
-            if (mismatches_++ == 0) {
-                std::fprintf(stderr, "fuzz_osc_packet: chain mismatch (issue 9, finding 3) tolerated because "
-                                     "RIGD_FUZZ_KNOWN_ISSUE9=1:\n  reported: %s\n  running:  %s\n",
-                             said.c_str(), runs.c_str());
-            }
-            return;
+        for (const auto& id : *audio) {
+            runs += id + " ";
         }
         require(said == runs, "the chain the controller reports is the chain the audio thread runs:\n  reported: " +
                                   said + "\n  running:  " + runs);
-    }
-
-    // Today's controller mirrors the chain without the audio thread's
-    // acknowledgement, so quick moves leave the two apart (issue 9, finding
-    // 3). Until the control-plane rewrite lands, scripts/fuzz-run sets
-    // RIGD_FUZZ_KNOWN_ISSUE9=1 so the fuzzer goes on looking for the rest.
-    static bool known_issue_9() {
-        static const bool on = [] {
-            const char* v = std::getenv("RIGD_FUZZ_KNOWN_ISSUE9");
-            return v != nullptr && std::string(v) == "1";
-        }();
-        return on;
+        // Bypass flags, slot by slot.
+        const auto* chain = engine_.chain_for_testing();
+        for (std::size_t slot = 0; slot < chain->size(); ++slot) {
+            for (const auto& s : rig_.stages()) {
+                if (s.live && s.handle == chain->handle_at(slot)) {
+                    require(s.bypass == chain->bypassed_at(slot), "stage '" + s.id + "': bypass as reported");
+                }
+            }
+        }
     }
 
     // An empty chain, default master, mute, bypass and tuner.
     void reset() {
         rigd::core::Preset start;
         start.name = "start";
-        rig_.load_preset(start);
+        rig_.load_preset(start, "", {});
         rig_.set_master_db(0.0f);
         rig_.set_mute(false);
         rig_.set_rig_bypass(false);
@@ -234,6 +240,10 @@ private:
             midi_.learn(address, min, max, toggle);
         };
         h.midi_list = [this] { return midi_.list(); };
+        h.allowed = [](std::string_view) { return true; };
+        h.send = [](const std::string& url, const OscMessage& m) {
+            require(!url.empty() && !m.path.empty(), "a /rig/get reply goes to a URL");
+        };
         return h;
     }
 
@@ -241,7 +251,7 @@ private:
         for (int i = 0; i < n; ++i) {
             engine_.process(in_, out_l_, out_r_);
         }
-        rig_.collect_retired();
+        rig_.pump();
     }
 
     fs::path dir_;
@@ -249,10 +259,10 @@ private:
     rigd::control::Library library_;
     rigd::control::RigController rig_;
     rigd::control::PresetManager presets_;
+    rigd::control::Feedback feedback_;
     rigd::control::AddressSpace space_;
     rigd::control::MidiRouter midi_;
     std::vector<fs::path> shipped_;
-    std::uint64_t mismatches_ = 0;
     std::array<float, kPeriod> in_{};
     std::array<float, kPeriod> out_l_{};
     std::array<float, kPeriod> out_r_{};
