@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <netinet/in.h>
 #include <spawn.h>
@@ -191,6 +192,12 @@ JackServer::~JackServer() { stop(); }
 
 std::map<std::string, std::string> JackServer::env() const {
     return {{"JACK_DEFAULT_SERVER", name_}, {"JACK_NO_AUDIO_RESERVATION", "1"}};
+}
+
+double timing_scale() {
+    const char* v = std::getenv("RIGD_TIMING_SCALE");
+    const double scale = v != nullptr ? std::atof(v) : 1.0;
+    return scale >= 1.0 ? scale : 1.0;
 }
 
 int free_udp_port() {

@@ -77,6 +77,11 @@ private:
 
 [[nodiscard]] int free_udp_port();
 
+// Latency bounds are for the native build; sanitizer builds run the same
+// tests several times slower and scale them by $RIGD_TIMING_SCALE
+// (scripts/check sets it). Never below 1.
+[[nodiscard]] double timing_scale();
+
 // An OSC client with its own socket: replies come back to it.
 class OscClient {
 public:
