@@ -36,6 +36,8 @@ constexpr int kVecTile = kLanes >= 16 ? 4 : 2;
         return simd::sigmoid(z);
     case Activation::leaky_relu:
         return z > 0.0f ? z : z * slope;
+    default: // the 0.6/0.7 activations run on the general WaveNet only
+        break;
     }
     return z;
 }
