@@ -7,12 +7,14 @@
 #include "core/nam/nam_model.hpp"
 #include "core/nam/nam_stage.hpp"
 
+#include "a2_synth.hpp"
 #include "rigd_config.h"
 
 #include <benchmark/benchmark.h>
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -111,6 +113,92 @@ void BM_ChainPerSample(benchmark::State& state, const char* name) {
     set_counters(state);
 }
 
+// A2 layouts (synthetic weights, the release shapes): 0 = lite (3 ch), 1 = full (8 ch).
+std::unique_ptr<NamModel> a2_model(int channels) {
+    auto m = build_nam_model(parse_nam_json(rigd::test::a2_wavenet_json(channels, 5).dump(), "a2"));
+    m->prepare(kFrames);
+    m->prewarm();
+    return m;
+}
+
+// MACs per frame of a plain (ungated, no FiLM) A2 WaveNet: the floor's numerator.
+double a2_macs_per_frame(int c) {
+    double ksum = 21 * 6 + 2 * 15;
+    return c + c * c * ksum + 23.0 * (c + c * c) + c * 16;
+}
+
+void BM_A2(benchmark::State& state, int channels) {
+    auto m = a2_model(channels);
+    auto in = guitar_like(kFrames);
+    std::vector<float> out(kFrames);
+    state.SetLabel(std::string(m->kernel_name()));
+    for (auto _ : state) {
+        m->process_buffer(in.data(), out.data(), kFrames);
+        benchmark::DoNotOptimize(out.data());
+        benchmark::ClobberMemory();
+    }
+    set_counters(state);
+    state.counters["MACs_per_block"] = a2_macs_per_frame(channels) * kFrames;
+}
+
+void BM_A2ContainerLoad(benchmark::State& state) {
+    const std::string text = rigd::test::a2_container_text();
+    for (auto _ : state) {
+        auto m = build_nam_model(parse_nam_json(text, "a2"));
+        m->prepare(kFrames);
+        m->prewarm();
+        benchmark::DoNotOptimize(m.get());
+    }
+}
+
+void BM_A2SizeSwitch(benchmark::State& state) {
+    auto m = build_nam_model(parse_nam_json(rigd::test::a2_container_text(), "a2"));
+    m->prepare(kFrames);
+    m->prewarm();
+    auto in = guitar_like(kFrames);
+    std::vector<float> out(kFrames);
+    float size = 0.0f;
+    for (auto _ : state) {
+        // set_size + the first (crossfading) block: the new model is audible in it.
+        m->set_size(size);
+        m->process_buffer(in.data(), out.data(), kFrames);
+        benchmark::DoNotOptimize(out.data());
+        size = 1.0f - size;
+        state.PauseTiming();
+        for (int b = 0; b < 4; ++b) {
+            m->process_buffer(in.data(), out.data(), kFrames); // finish the fade
+        }
+        state.ResumeTiming();
+    }
+}
+
+// The machine's FMA throughput: independent vector FMA chains, MACs per second.
+void BM_FmaPeak(benchmark::State& state) {
+    using V = float __attribute__((vector_size(64)));
+    constexpr int kChains = 12;
+    V acc[kChains];
+    for (int i = 0; i < kChains; ++i) {
+        acc[i] = V{} + 0.001f * static_cast<float>(i);
+    }
+    V a = V{} + 0.999f;
+    V b = V{} + 0.0001f;
+    benchmark::DoNotOptimize(a);
+    benchmark::DoNotOptimize(b);
+    constexpr int kIters = 4096;
+    for (auto _ : state) {
+        for (int it = 0; it < kIters; ++it) {
+            for (int i = 0; i < kChains; ++i) {
+                acc[i] = acc[i] * a + b;
+            }
+        }
+        for (int i = 0; i < kChains; ++i) {
+            benchmark::DoNotOptimize(acc[i]);
+        }
+    }
+    state.counters["MACs_per_s"] = benchmark::Counter(static_cast<double>(kIters) * kChains * 16,
+                                                      benchmark::Counter::kIsIterationInvariantRate);
+}
+
 void BM_Load(benchmark::State& state, const char* name) {
     for (auto _ : state) {
         auto m = load_nam_model(model(name), kFrames);
@@ -142,9 +230,41 @@ const bool kRegistered = [] {
     }
     benchmark::RegisterBenchmark("nam_load/reference_standard.nam", BM_Load, "reference_standard.nam")
         ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("nam_fma_peak", BM_FmaPeak)->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("nam_a2/lite", BM_A2, 3)->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("nam_a2/full", BM_A2, 8)->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark("nam_a2_container/load", BM_A2ContainerLoad)->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("nam_a2_container/size_switch", BM_A2SizeSwitch)->Unit(benchmark::kMicrosecond);
     return true;
 }();
 
 } // namespace
 
-BENCHMARK_MAIN();
+// The CPU model and family/model numbers in the benchmark context: absolute
+// times differ between instances of the same machine kind.
+int main(int argc, char** argv) {
+    std::ifstream cpuinfo("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(cpuinfo, line)) {
+        for (const char* key : {"model name", "cpu family", "model\t", "flags"}) {
+            if (line.rfind(key, 0) == 0) {
+                const auto colon = line.find(':');
+                std::string name = key;
+                name.erase(name.find_last_not_of(" \t") + 1);
+                std::string value = colon == std::string::npos ? "" : line.substr(colon + 2);
+                if (name == "flags") {
+                    name = "avx512f";
+                    value = value.find("avx512f") != std::string::npos ? "yes" : "no";
+                }
+                benchmark::AddCustomContext("cpu_" + name, value);
+            }
+        }
+        if (line.empty()) {
+            break; // the first CPU is enough
+        }
+    }
+    benchmark::Initialize(&argc, argv);
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}

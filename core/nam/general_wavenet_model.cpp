@@ -3,6 +3,7 @@
 #include "core/nam/lstm_model.hpp"
 #include "core/nam/nam_load_error.hpp"
 #include "core/nam/simd.hpp"
+#include "core/nam/stale_history.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -206,44 +207,61 @@ struct Film {
 };
 
 // Input rows with (K-1)*d frames of history before the block; rewound
-// (history copied to the front) every few chunks.
+// (history copied to the front) every few chunks. reset() is O(1) when the
+// saved state is constant per row (always, after prepare or a full prewarm):
+// see StaleHistory.
 struct History {
     int rows = 0;
     std::size_t history = 0;
     std::size_t length = 0;
     std::size_t write = 0;
     std::vector<float> data;
-    std::vector<float> reset_data;
+    StaleHistory stale;
+    bool lazy = false;
+    std::vector<float> values;     // per row, when lazy
+    std::vector<float> reset_data; // otherwise
     std::size_t reset_write = 0;
 
-    void prepare(int r, std::size_t hist, std::size_t chunk_padded) {
+    void prepare(int r, int taps, int dilation, std::size_t chunk_padded) {
         rows = r;
-        history = hist;
-        length = round_up(hist + kRewindChunks * chunk_padded + kLanes, kAlign);
+        history = static_cast<std::size_t>(taps - 1) * static_cast<std::size_t>(dilation);
+        length = round_up(history + kRewindChunks * chunk_padded + kLanes, kAlign);
         write = history;
         data.assign(static_cast<std::size_t>(rows) * length, 0.0f);
-        reset_data = data;
-        reset_write = write;
+        stale.prepare(taps, dilation);
+        save();
     }
-    // Room for np frames at the write position.
+    // Room for np frames at the write position; the taps' windows valid.
     float* block(std::size_t np) noexcept {
         if (write + np > length) {
             for (int r = 0; r < rows; ++r) {
                 float* row = data.data() + static_cast<std::size_t>(r) * length;
                 std::memmove(row, row + (write - history), history * sizeof(float));
             }
+            stale.rewind(static_cast<std::ptrdiff_t>(write - history));
             write = history;
         }
+        stale.fill(data.data(), length, rows, values.data(), static_cast<std::ptrdiff_t>(write), np);
         return data.data() + write;
     }
     void advance(std::size_t n) noexcept { write += n; }
     void save() {
-        reset_data = data;
+        lazy = constant_rows(data.data(), length, rows, write, history, values);
+        reset_data.clear();
+        if (!lazy) {
+            reset_data = data;
+        }
         reset_write = write;
+        stale.clear();
     }
     void restore() noexcept {
-        std::copy(reset_data.begin(), reset_data.end(), data.begin());
-        write = reset_write;
+        if (lazy) {
+            write = history;
+            stale.reset(static_cast<std::ptrdiff_t>(write));
+        } else {
+            std::copy(reset_data.begin(), reset_data.end(), data.begin());
+            write = reset_write;
+        }
     }
 };
 
@@ -443,20 +461,16 @@ void GeneralWaveNetModel::prepare(std::size_t max_block) {
     m.out.assign(rows * s, 0.0f);
     for (Array& a : m.arrays) {
         for (Layer& l : a.layers) {
-            l.hist.prepare(l.channels,
-                           static_cast<std::size_t>(l.conv.taps - 1) * static_cast<std::size_t>(l.conv.dilation),
-                           padded);
+            l.hist.prepare(l.channels, l.conv.taps, l.conv.dilation, padded);
         }
-        a.head_hist.prepare(a.head_in,
-                            static_cast<std::size_t>(a.head.taps - 1) * static_cast<std::size_t>(a.head.dilation),
-                            padded);
+        a.head_hist.prepare(a.head_in, a.head.taps, a.head.dilation, padded);
         a.head_out.assign(static_cast<std::size_t>(a.head_size) * s, 0.0f);
     }
     m.post_hist.clear();
     m.post_out.clear();
     for (const Dense& d : m.post_convs) {
         History h;
-        h.prepare(d.in, static_cast<std::size_t>(d.taps - 1), padded);
+        h.prepare(d.in, d.taps, 1, padded);
         m.post_hist.push_back(std::move(h));
         m.post_out.emplace_back(static_cast<std::size_t>(d.out) * s, 0.0f);
     }

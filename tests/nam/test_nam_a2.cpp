@@ -6,6 +6,7 @@
 #include "core/nam/nam_model.hpp"
 #include "core/nam/nam_stage.hpp"
 #include "core/nam/switching_model.hpp"
+#include "core/nam/wavenet_model.hpp"
 
 #include "a2_synth.hpp"
 #include "alloc_counter.hpp"
@@ -238,4 +239,27 @@ TEST_CASE("A2 container: load (parse + build + prewarm) and size switch times") 
     CHECK(best_load_ms <= 50.0);
     CHECK(worst_switch_ms <= 30.0);
     std::filesystem::remove(path);
+}
+
+TEST_CASE("reset() is O(layers) and returns exactly to the prewarmed state, any block size") {
+    const auto input = excerpt(20000);
+    const auto a2 = write_temp("rigd_a2_container.nam", a2_container_text());
+    auto standard = load_nam_model(model_path("reference_standard.nam"), 128);
+    REQUIRE(dynamic_cast<WaveNetModel*>(standard.get()) != nullptr);
+    CHECK(dynamic_cast<WaveNetModel&>(*standard).lazy_reset());
+    for (const std::filesystem::path& path :
+         {model_path("reference_standard.nam"), model_path("namcore_wavenet_a2_max.nam"),
+          model_path("namcore_wavenet_condition_dsp.nam"), model_path("namcore_slimmable_container.nam"), a2}) {
+        CAPTURE(path.string());
+        for (const std::size_t block : {1u, 37u, 128u}) {
+            CAPTURE(block);
+            auto fresh = load_nam_model(path, 128);
+            const auto expected = render(*fresh, std::span(input).first(6000), block);
+            auto model = load_nam_model(path, 128);
+            (void)render(*model, input, 100); // far past every history's length
+            model->reset();
+            CHECK(max_abs_diff(render(*model, std::span(input).first(6000), block), expected) == 0.0);
+        }
+    }
+    std::filesystem::remove(a2);
 }
