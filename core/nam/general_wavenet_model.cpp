@@ -74,35 +74,103 @@ struct Dense {
     }
 };
 
-// out rows = W * in rows (+ bias), over np frames (a multiple of kLanes).
-// Taps read in - (taps-1-t)*dilation: `in` points at the block's first frame.
-void apply_dense(const Dense& m, const float* in, std::size_t in_stride, float* out, std::size_t out_stride,
-                 std::size_t np) noexcept {
-    for (int o = 0; o < m.out; ++o) {
-        float* y = out + static_cast<std::size_t>(o) * out_stride;
-        std::fill(y, y + np, 0.0f);
-        for (int t = 0; t < m.taps; ++t) {
-            const std::ptrdiff_t back = static_cast<std::ptrdiff_t>(m.taps - 1 - t) * m.dilation;
-            const float* wr = m.w.data() + static_cast<std::size_t>((t * m.out + o) * m.in);
-            for (int i = 0; i < m.in; ++i) {
-                const float w = wr[i];
-                if (w == 0.0f) {
-                    continue; // grouped zeros (and zero weights): adding 0*x changes nothing
+// Register tile: R output rows x V vectors of frames, summed over taps
+// (outer) and input rows (inner), then over an optional second 1x1 source
+// (the input mixin) after the bias; epi(row, frame, value) stores.
+template <int R, int V, class Epi>
+inline void dense_tile(const Dense& m, const float* in, std::size_t in_stride, const Dense* m2, const float* in2,
+                       std::size_t in2_stride, int o0, std::size_t f0, Epi& epi) noexcept {
+    VecF acc[R][V];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 8
+        for (int v = 0; v < V; ++v) {
+            acc[r][v] = VecF{};
+        }
+    }
+    const auto add = [&](const Dense& d, const float* src, std::size_t stride) noexcept {
+        for (int t = 0; t < d.taps; ++t) {
+            const std::ptrdiff_t back = static_cast<std::ptrdiff_t>(d.taps - 1 - t) * d.dilation;
+            const float* wt = d.w.data() + static_cast<std::size_t>((t * d.out + o0) * d.in);
+            const float* xt = src + f0 - back;
+            for (int i = 0; i < d.in; ++i) {
+                const float* x = xt + static_cast<std::size_t>(i) * stride;
+                VecF xv[V];
+#pragma GCC unroll 8
+                for (int v = 0; v < V; ++v) {
+                    xv[v] = simd::load(x + v * kLanes);
                 }
-                const float* x = in + static_cast<std::size_t>(i) * in_stride - back;
-                const VecF wv = simd::splat(w);
-                for (std::size_t f = 0; f < np; f += kLanes) {
-                    simd::store(y + f, simd::load(y + f) + wv * simd::load(x + f));
+#pragma GCC unroll 8
+                for (int r = 0; r < R; ++r) {
+                    const VecF wv = simd::splat(wt[r * d.in + i]);
+#pragma GCC unroll 8
+                    for (int v = 0; v < V; ++v) {
+                        acc[r][v] += wv * xv[v];
+                    }
                 }
             }
         }
-        if (!m.b.empty()) {
-            const VecF bv = simd::splat(m.b[static_cast<std::size_t>(o)]);
-            for (std::size_t f = 0; f < np; f += kLanes) {
-                simd::store(y + f, simd::load(y + f) + bv);
+    };
+    add(m, in, in_stride);
+    if (!m.b.empty()) {
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) {
+            const VecF bv = simd::splat(m.b[static_cast<std::size_t>(o0 + r)]);
+#pragma GCC unroll 8
+            for (int v = 0; v < V; ++v) {
+                acc[r][v] += bv;
             }
         }
     }
+    if (m2 != nullptr) {
+        add(*m2, in2, in2_stride); // after the conv's bias, as the reference adds conv + mixin
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 8
+        for (int v = 0; v < V; ++v) {
+            epi(o0 + r, f0 + static_cast<std::size_t>(v * kLanes), acc[r][v]);
+        }
+    }
+}
+
+template <int R, class Epi>
+inline void dense_rows(const Dense& m, const float* in, std::size_t in_stride, const Dense* m2, const float* in2,
+                       std::size_t in2_stride, int o0, std::size_t np, Epi& epi) noexcept {
+    constexpr int kV = kLanes >= 16 ? 4 : 2;
+    std::size_t f = 0;
+    for (; f + kV * kLanes <= np; f += kV * kLanes) {
+        dense_tile<R, kV>(m, in, in_stride, m2, in2, in2_stride, o0, f, epi);
+    }
+    for (; f < np; f += kLanes) {
+        dense_tile<R, 1>(m, in, in_stride, m2, in2, in2_stride, o0, f, epi);
+    }
+}
+
+// epi(row, frame, W * in (+ W2 * in2) + bias) over np frames (a multiple of
+// kLanes). Taps read in - (taps-1-t)*dilation: `in` is the block's first frame.
+template <class Epi>
+void dense_apply(const Dense& m, const float* in, std::size_t in_stride, const Dense* m2, const float* in2,
+                 std::size_t in2_stride, std::size_t np, Epi epi) noexcept {
+    int o = 0;
+    for (; o + 4 <= m.out; o += 4) {
+        dense_rows<4>(m, in, in_stride, m2, in2, in2_stride, o, np, epi);
+    }
+    if (m.out - o >= 2) {
+        dense_rows<2>(m, in, in_stride, m2, in2, in2_stride, o, np, epi);
+        o += 2;
+    }
+    if (m.out - o >= 1) {
+        dense_rows<1>(m, in, in_stride, m2, in2, in2_stride, o, np, epi);
+    }
+}
+
+// out rows = W * in rows (+ bias).
+void apply_dense(const Dense& m, const float* in, std::size_t in_stride, float* out, std::size_t out_stride,
+                 std::size_t np) noexcept {
+    dense_apply(m, in, in_stride, nullptr, nullptr, 0, np, [out, out_stride](int r, std::size_t f, VecF v) noexcept {
+        simd::store(out + static_cast<std::size_t>(r) * out_stride + f, v);
+    });
 }
 
 // tanh with NAM's rational "fast tanh" (Fasttanh activations only).
@@ -279,6 +347,9 @@ struct Layer {
     Dense h1x1; // B -> H1
     std::array<Film, kFilmSlots> films;
     History hist;
+    // No FiLM, no gating, no head1x1: conv + mixin + activation + skip in one
+    // pass, 1x1 + residual in another.
+    bool plain = false;
 };
 
 struct Array {
@@ -387,6 +458,10 @@ GeneralWaveNetModel::GeneralWaveNetModel(const WaveNetConfig& config, const std:
             m.max_rows = std::max({m.max_rows, static_cast<std::size_t>(gb), static_cast<std::size_t>(c.channels),
                                    static_cast<std::size_t>(c.head1x1_out_channels),
                                    static_cast<std::size_t>(c.condition_size)});
+            l.plain = l.gating == GatingMode::none && !l.head1x1 && l.layer1x1;
+            for (const Film& f : l.films) {
+                l.plain = l.plain && !f.active;
+            }
             a.layers.push_back(std::move(l));
         }
         a.head.read(r, a.head_in, c.head_size, c.head_kernel_size, 1, c.head_bias, c.head_dilation);
@@ -572,6 +647,27 @@ void GeneralWaveNetModel::Impl::run(const float* in, std::size_t n) noexcept {
             for (int r = 0; r < l.channels; ++r) {
                 std::copy(x + static_cast<std::size_t>(r) * s, x + static_cast<std::size_t>(r) * s + np,
                           hb + static_cast<std::size_t>(r) * l.hist.length);
+            }
+            if (l.plain) {
+                const ActivationSpec& act = l.act;
+                float* zp = z.data();
+                float* sk = skip.data();
+                dense_apply(l.conv, hb, l.hist.length, &l.mixin, cond.data(), s, np,
+                            [&act, zp, sk, s](int r, std::size_t f, VecF v) noexcept {
+                                const VecF a2 = activate(v, act, prelu_slope(act, r));
+                                const std::size_t at = static_cast<std::size_t>(r) * s + f;
+                                simd::store(zp + at, a2);
+                                simd::store(sk + at, simd::load(sk + at) + a2);
+                            });
+                l.hist.advance(n);
+                const float* xr = x;
+                float* nx = next;
+                dense_apply(l.w1x1, zp, s, nullptr, nullptr, 0, np, [xr, nx, s](int r, std::size_t f, VecF v) noexcept {
+                    const std::size_t at = static_cast<std::size_t>(r) * s + f;
+                    simd::store(nx + at, simd::load(xr + at) + v);
+                });
+                std::swap(x, next);
+                continue;
             }
             if (l.films[kConvPreFilm].active) {
                 l.films[kConvPreFilm].apply(hb, l.hist.length, cond.data(), film_tmp.data(), s, np);

@@ -21,7 +21,8 @@ namespace rigd::test {
 
 class RandomWaveNet {
 public:
-    explicit RandomWaveNet(std::uint32_t seed) : s_(seed * 2654435761u + 1u) {}
+    // Odd seeds: "plain" layers (no FiLM, gating or head1x1), the fused path.
+    explicit RandomWaveNet(std::uint32_t seed) : s_(seed * 2654435761u + 1u), plain_(seed % 2 == 1) {}
 
     // A whole .nam JSON text (weights included) and what its layers are.
     std::string make(bool allow_condition = true, bool allow_post_head = true) {
@@ -45,7 +46,7 @@ public:
             la["condition_size"] = cond;
             la["channels"] = ch;
             // Later arrays take the previous head as their skip start: skip width = channels.
-            const bool head1x1 = pick(3) == 0;
+            const bool head1x1 = !plain_ && pick(3) == 0;
             int bn = a == 0 || head1x1 ? 1 + pick(16) : ch;
             const bool layer1x1 = bn != ch || pick(5) != 0;
             if (!layer1x1) {
@@ -64,8 +65,8 @@ public:
                 ks.push_back(1 + pick(16));
                 acts.push_back(activation(bn));
                 const int g = pick(3);
-                gates.push_back(g == 0 ? "none" : (g == 1 ? "gated" : "blended"));
-                any_gated = any_gated || g != 0;
+                gates.push_back(g == 0 || plain_ ? "none" : (g == 1 ? "gated" : "blended"));
+                any_gated = any_gated || (g != 0 && !plain_);
                 secs.push_back(activation(bn));
             }
             la["dilations"] = dil;
@@ -102,7 +103,7 @@ public:
                 const std::string k = key;
                 const bool allowed = (k != "layer1x1_post_film" || layer1x1) &&
                                      (k != "head1x1_post_film" || la["head1x1"]["active"].get<bool>());
-                if (allowed && pick(3) == 0) {
+                if (allowed && !plain_ && pick(3) == 0) {
                     la[key] = {{"active", true}, {"shift", pick(2) == 0}, {"groups", divisor(std::gcd(cond, dim))}};
                 }
             }
@@ -214,6 +215,7 @@ private:
     int pick(int n) { return static_cast<int>(uniform() * n); }
 
     std::uint32_t s_;
+    bool plain_ = false;
 };
 
 } // namespace rigd::test
