@@ -13,6 +13,8 @@
 #include <benchmark/benchmark.h>
 
 #include <cmath>
+#include <cstdio>
+#include <stdexcept>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -172,6 +174,100 @@ void BM_A2SizeSwitch(benchmark::State& state) {
     }
 }
 
+// Baseline for the LSTM target: a reimplementation of the fastest known LSTM
+// approach (gates as one column-major matrix-vector product on SIMD vectors,
+// NAM's coarse rational fast tanh and fast sigmoid), same weights and sizes.
+class FastTanhLstm {
+public:
+    using V = float __attribute__((vector_size(64)));
+    explicit FastTanhLstm(const NamFile& f) {
+        const auto& c = std::get<LstmConfig>(f.config);
+        h_ = c.hidden_size;
+        if (c.num_layers != 1 || h_ > 16) {
+            throw std::runtime_error("baseline: 1 layer, hidden <= 16");
+        }
+        const float* w = f.weights.data();
+        // W: 4H x (1 + H) row-major; column j of gate block g -> cols_[j][g].
+        for (int g = 0; g < 4; ++g) {
+            for (int r = 0; r < h_; ++r) {
+                for (int j = 0; j <= h_; ++j) {
+                    cols_[j][g][r] = w[(g * h_ + r) * (1 + h_) + j];
+                }
+            }
+        }
+        w += 4 * h_ * (1 + h_);
+        for (int g = 0; g < 4; ++g) {
+            for (int r = 0; r < h_; ++r) {
+                b_[g][r] = w[g * h_ + r];
+            }
+        }
+        w += 4 * h_;
+        for (int r = 0; r < h_; ++r) {
+            h_state_[r] = w[r];
+            c_state_[r] = w[h_ + r];
+        }
+        w += 2 * h_;
+        for (int r = 0; r < h_; ++r) {
+            head_[r] = w[r];
+        }
+        head_b_ = w[h_];
+    }
+    static V fast_tanh(V x) {
+        const V ax = x < 0.0f ? -x : x;
+        const V x2 = x * x;
+        const V inner = x + 0.814642734961073f * x * ax;
+        return x * (2.45550750702956f + 2.45550750702956f * ax + (0.893229853513558f + 0.821226666969744f * ax) * x2) /
+               (2.44506634652299f + (2.44506634652299f + x2) * (inner < 0.0f ? -inner : inner));
+    }
+    void process(const float* in, float* out, std::size_t n) {
+        for (std::size_t t = 0; t < n; ++t) {
+            V g[4];
+            for (int k = 0; k < 4; ++k) {
+                g[k] = b_[k] + cols_[0][k] * in[t];
+            }
+            for (int j = 0; j < h_; ++j) {
+                const float hj = h_state_[j];
+                for (int k = 0; k < 4; ++k) {
+                    g[k] += cols_[j + 1][k] * hj;
+                }
+            }
+            const V i = 0.5f + 0.5f * fast_tanh(0.5f * g[0]);
+            const V f = 0.5f + 0.5f * fast_tanh(0.5f * g[1]);
+            const V c = f * c_state_ + i * fast_tanh(g[2]);
+            const V o = 0.5f + 0.5f * fast_tanh(0.5f * g[3]);
+            c_state_ = c;
+            h_state_ = o * fast_tanh(c);
+            const V prod = head_ * h_state_;
+            float y = head_b_;
+            for (int r = 0; r < h_; ++r) {
+                y += prod[r];
+            }
+            out[t] = y;
+        }
+    }
+
+private:
+    int h_ = 0;
+    V cols_[17][4]{};
+    V b_[4]{};
+    V h_state_{};
+    V c_state_{};
+    V head_{};
+    float head_b_ = 0.0f;
+};
+
+void BM_LstmFastTanhBaseline(benchmark::State& state, const char* name) {
+    FastTanhLstm m(load_nam_file(model(name)));
+    auto in = guitar_like(kFrames);
+    std::vector<float> out(kFrames);
+    for (auto _ : state) {
+        m.process(in.data(), out.data(), kFrames);
+        benchmark::DoNotOptimize(out.data());
+        benchmark::ClobberMemory();
+    }
+    set_counters(state);
+}
+
 // The machine's FMA throughput: independent vector FMA chains, MACs per second.
 void BM_FmaPeak(benchmark::State& state) {
     using V = float __attribute__((vector_size(64)));
@@ -231,6 +327,11 @@ const bool kRegistered = [] {
     benchmark::RegisterBenchmark("nam_load/reference_standard.nam", BM_Load, "reference_standard.nam")
         ->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark("nam_fma_peak", BM_FmaPeak)->Unit(benchmark::kMicrosecond);
+    for (const char* m : {"synthetic_lstm_1x16.nam", "namcore_lstm.nam"}) {
+        benchmark::RegisterBenchmark((std::string("nam_lstm_fast_tanh_baseline/") + m).c_str(),
+                                     BM_LstmFastTanhBaseline, m)
+            ->Unit(benchmark::kMicrosecond);
+    }
     benchmark::RegisterBenchmark("nam_a2/lite", BM_A2, 3)->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark("nam_a2/full", BM_A2, 8)->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark("nam_a2_container/load", BM_A2ContainerLoad)->Unit(benchmark::kMillisecond);
@@ -257,6 +358,7 @@ int main(int argc, char** argv) {
                     value = value.find("avx512f") != std::string::npos ? "yes" : "no";
                 }
                 benchmark::AddCustomContext("cpu_" + name, value);
+                std::fprintf(stderr, "cpu %s: %s\n", name.c_str(), value.c_str());
             }
         }
         if (line.empty()) {

@@ -396,6 +396,8 @@ LstmKernel pick_lstm(int hidden, int layers, bool allow_fixed, bool& fixed) {
     fixed = true;
     if (allow_fixed) {
         switch (hidden * 10 + layers) {
+        case 31: return &lstm_run<3, 1>; // NAM Core's example 1x3
+        case 41: return &lstm_run<4, 1>;
         case 81: return &lstm_run<8, 1>;
         case 82: return &lstm_run<8, 2>;
         case 121: return &lstm_run<12, 1>;
