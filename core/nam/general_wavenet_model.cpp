@@ -77,7 +77,7 @@ struct Dense {
 // Register tile: R output rows x V vectors of frames, summed over taps
 // (outer) and input rows (inner), then over an optional second 1x1 source
 // (the input mixin) after the bias; epi(row, frame, value) stores.
-template <int R, int V, class Epi>
+template <int R, int V, int kIn, class Epi>
 inline void dense_tile(const Dense& m, const float* in, std::size_t in_stride, const Dense* m2, const float* in2,
                        std::size_t in2_stride, int o0, std::size_t f0, Epi& epi) noexcept {
     VecF acc[R][V];
@@ -88,12 +88,14 @@ inline void dense_tile(const Dense& m, const float* in, std::size_t in_stride, c
             acc[r][v] = VecF{};
         }
     }
-    const auto add = [&](const Dense& d, const float* src, std::size_t stride) noexcept {
+    const auto add = [&]<int kN>(const Dense& d, const float* src, std::size_t stride) noexcept {
+        const int n_in = kN > 0 ? kN : d.in;
         for (int t = 0; t < d.taps; ++t) {
             const std::ptrdiff_t back = static_cast<std::ptrdiff_t>(d.taps - 1 - t) * d.dilation;
-            const float* wt = d.w.data() + static_cast<std::size_t>((t * d.out + o0) * d.in);
+            const float* wt = d.w.data() + static_cast<std::size_t>((t * d.out + o0) * n_in);
             const float* xt = src + f0 - back;
-            for (int i = 0; i < d.in; ++i) {
+#pragma GCC unroll 16
+            for (int i = 0; i < n_in; ++i) {
                 const float* x = xt + static_cast<std::size_t>(i) * stride;
                 VecF xv[V];
 #pragma GCC unroll 8
@@ -102,7 +104,7 @@ inline void dense_tile(const Dense& m, const float* in, std::size_t in_stride, c
                 }
 #pragma GCC unroll 8
                 for (int r = 0; r < R; ++r) {
-                    const VecF wv = simd::splat(wt[r * d.in + i]);
+                    const VecF wv = simd::splat(wt[r * n_in + i]);
 #pragma GCC unroll 8
                     for (int v = 0; v < V; ++v) {
                         acc[r][v] += wv * xv[v];
@@ -111,7 +113,7 @@ inline void dense_tile(const Dense& m, const float* in, std::size_t in_stride, c
             }
         }
     };
-    add(m, in, in_stride);
+    add.template operator()<kIn>(m, in, in_stride);
     if (!m.b.empty()) {
 #pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
@@ -123,7 +125,7 @@ inline void dense_tile(const Dense& m, const float* in, std::size_t in_stride, c
         }
     }
     if (m2 != nullptr) {
-        add(*m2, in2, in2_stride); // after the conv's bias, as the reference adds conv + mixin
+        add.template operator()<0>(*m2, in2, in2_stride); // after the conv's bias, as the reference adds conv + mixin
     }
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
@@ -134,34 +136,48 @@ inline void dense_tile(const Dense& m, const float* in, std::size_t in_stride, c
     }
 }
 
-template <int R, class Epi>
+template <int R, int kIn, class Epi>
 inline void dense_rows(const Dense& m, const float* in, std::size_t in_stride, const Dense* m2, const float* in2,
                        std::size_t in2_stride, int o0, std::size_t np, Epi& epi) noexcept {
     constexpr int kV = kLanes >= 16 ? 4 : 2;
     std::size_t f = 0;
     for (; f + kV * kLanes <= np; f += kV * kLanes) {
-        dense_tile<R, kV>(m, in, in_stride, m2, in2, in2_stride, o0, f, epi);
+        dense_tile<R, kV, kIn>(m, in, in_stride, m2, in2, in2_stride, o0, f, epi);
     }
     for (; f < np; f += kLanes) {
-        dense_tile<R, 1>(m, in, in_stride, m2, in2, in2_stride, o0, f, epi);
+        dense_tile<R, 1, kIn>(m, in, in_stride, m2, in2, in2_stride, o0, f, epi);
     }
 }
 
 // epi(row, frame, W * in (+ W2 * in2) + bias) over np frames (a multiple of
 // kLanes). Taps read in - (taps-1-t)*dilation: `in` is the block's first frame.
-template <class Epi>
-void dense_apply(const Dense& m, const float* in, std::size_t in_stride, const Dense* m2, const float* in2,
-                 std::size_t in2_stride, std::size_t np, Epi epi) noexcept {
+// kIn > 0 fixes W's input rows at compile time (the same sums, unrolled).
+template <int kIn, class Epi>
+void dense_apply_n(const Dense& m, const float* in, std::size_t in_stride, const Dense* m2, const float* in2,
+                   std::size_t in2_stride, std::size_t np, Epi& epi) noexcept {
     int o = 0;
     for (; o + 4 <= m.out; o += 4) {
-        dense_rows<4>(m, in, in_stride, m2, in2, in2_stride, o, np, epi);
+        dense_rows<4, kIn>(m, in, in_stride, m2, in2, in2_stride, o, np, epi);
     }
     if (m.out - o >= 2) {
-        dense_rows<2>(m, in, in_stride, m2, in2, in2_stride, o, np, epi);
+        dense_rows<2, kIn>(m, in, in_stride, m2, in2, in2_stride, o, np, epi);
         o += 2;
     }
     if (m.out - o >= 1) {
-        dense_rows<1>(m, in, in_stride, m2, in2, in2_stride, o, np, epi);
+        dense_rows<1, kIn>(m, in, in_stride, m2, in2, in2_stride, o, np, epi);
+    }
+}
+
+// The A2 widths (3 and 8 channels) and the A1 ones get compile-time sizes.
+template <class Epi>
+void dense_apply(const Dense& m, const float* in, std::size_t in_stride, const Dense* m2, const float* in2,
+                 std::size_t in2_stride, std::size_t np, Epi epi) noexcept {
+    switch (m.in) {
+    case 3: dense_apply_n<3>(m, in, in_stride, m2, in2, in2_stride, np, epi); break;
+    case 4: dense_apply_n<4>(m, in, in_stride, m2, in2, in2_stride, np, epi); break;
+    case 8: dense_apply_n<8>(m, in, in_stride, m2, in2, in2_stride, np, epi); break;
+    case 16: dense_apply_n<16>(m, in, in_stride, m2, in2, in2_stride, np, epi); break;
+    default: dense_apply_n<0>(m, in, in_stride, m2, in2, in2_stride, np, epi); break;
     }
 }
 
