@@ -139,7 +139,8 @@ inline void dense_tile(const Dense& m, const float* in, std::size_t in_stride, c
 template <int R, int kIn, class Epi>
 inline void dense_rows(const Dense& m, const float* in, std::size_t in_stride, const Dense* m2, const float* in2,
                        std::size_t in2_stride, int o0, std::size_t np, Epi& epi) noexcept {
-    constexpr int kV = kLanes >= 16 ? 4 : 2;
+    // 16 accumulators (8 on 16-register ISAs): 8 rows x 2 vectors or 4 x 4.
+    constexpr int kV = R == 8 ? (kLanes >= 16 ? 2 : 1) : (kLanes >= 16 ? 4 : 2);
     std::size_t f = 0;
     for (; f + kV * kLanes <= np; f += kV * kLanes) {
         dense_tile<R, kV, kIn>(m, in, in_stride, m2, in2, in2_stride, o0, f, epi);
@@ -156,15 +157,17 @@ template <int kIn, class Epi>
 void dense_apply_n(const Dense& m, const float* in, std::size_t in_stride, const Dense* m2, const float* in2,
                    std::size_t in2_stride, std::size_t np, Epi& epi) noexcept {
     int o = 0;
+    for (; o + 8 <= m.out; o += 8) {
+        dense_rows<8, kIn>(m, in, in_stride, m2, in2, in2_stride, o, np, epi);
+    }
     for (; o + 4 <= m.out; o += 4) {
         dense_rows<4, kIn>(m, in, in_stride, m2, in2, in2_stride, o, np, epi);
     }
-    if (m.out - o >= 2) {
-        dense_rows<2, kIn>(m, in, in_stride, m2, in2, in2_stride, o, np, epi);
-        o += 2;
-    }
-    if (m.out - o >= 1) {
-        dense_rows<1, kIn>(m, in, in_stride, m2, in2, in2_stride, o, np, epi);
+    switch (m.out - o) {
+    case 3: dense_rows<3, kIn>(m, in, in_stride, m2, in2, in2_stride, o, np, epi); break;
+    case 2: dense_rows<2, kIn>(m, in, in_stride, m2, in2, in2_stride, o, np, epi); break;
+    case 1: dense_rows<1, kIn>(m, in, in_stride, m2, in2, in2_stride, o, np, epi); break;
+    default: break;
     }
 }
 
@@ -668,13 +671,30 @@ void GeneralWaveNetModel::Impl::run(const float* in, std::size_t n) noexcept {
                 const ActivationSpec& act = l.act;
                 float* zp = z.data();
                 float* sk = skip.data();
-                dense_apply(l.conv, hb, l.hist.length, &l.mixin, cond.data(), s, np,
-                            [&act, zp, sk, s](int r, std::size_t f, VecF v) noexcept {
-                                const VecF a2 = activate(v, act, prelu_slope(act, r));
-                                const std::size_t at = static_cast<std::size_t>(r) * s + f;
-                                simd::store(zp + at, a2);
-                                simd::store(sk + at, simd::load(sk + at) + a2);
-                            });
+                // The activation is picked once per layer, not per vector.
+                const auto conv_pass = [&]<int kAct>() noexcept {
+                    dense_apply(l.conv, hb, l.hist.length, &l.mixin, cond.data(), s, np,
+                                [&act, zp, sk, s](int r, std::size_t f, VecF v) noexcept {
+                                    VecF a2;
+                                    if constexpr (kAct == 0) {
+                                        a2 = v > 0.0f ? v : v * act.negative_slope;
+                                    } else if constexpr (kAct == 1) {
+                                        a2 = simd::tanh(v);
+                                    } else {
+                                        a2 = activate(v, act, prelu_slope(act, r));
+                                    }
+                                    const std::size_t at = static_cast<std::size_t>(r) * s + f;
+                                    simd::store(zp + at, a2);
+                                    simd::store(sk + at, simd::load(sk + at) + a2);
+                                });
+                };
+                if (act.type == Activation::leaky_relu) {
+                    conv_pass.template operator()<0>();
+                } else if (act.type == Activation::tanh) {
+                    conv_pass.template operator()<1>();
+                } else {
+                    conv_pass.template operator()<2>();
+                }
                 l.hist.advance(n);
                 const float* xr = x;
                 float* nx = next;
