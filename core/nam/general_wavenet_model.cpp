@@ -679,6 +679,7 @@ void GeneralWaveNetModel::Impl::run(const float* in, std::size_t n) noexcept {
                                     if constexpr (kAct == 0) {
                                         a2 = v > 0.0f ? v : v * act.negative_slope;
                                     } else if constexpr (kAct == 1) {
+                                        (void)act;
                                         a2 = simd::tanh(v);
                                     } else {
                                         a2 = activate(v, act, prelu_slope(act, r));

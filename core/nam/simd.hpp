@@ -44,7 +44,13 @@ inline void store(float* p, VecF v) noexcept { std::memcpy(p, &v, sizeof(v)); }
 [[nodiscard]] inline VecF splat(float s) noexcept { return VecF{} + s; }
 
 // Lane i of v in every lane (a register shuffle, no memory round trip).
-[[nodiscard]] inline VecF lane(VecF v, int i) noexcept { return __builtin_shuffle(v, VecI{} + i); }
+[[nodiscard]] inline VecF lane(VecF v, int i) noexcept {
+#if defined(__clang__)
+    return VecF{} + v[i]; // clang has no __builtin_shuffle with a runtime mask
+#else
+    return __builtin_shuffle(v, VecI{} + i);
+#endif
+}
 
 // tanh as x P(x^2) / Q(x^2) with a rational minimax fit on [0, 9] (degree
 // 13/6; fitted for this project with mpmath, see bench/nam/RESULTS.md):
