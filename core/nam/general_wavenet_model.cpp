@@ -1,6 +1,7 @@
 #include "core/nam/general_wavenet_model.hpp"
 
 #include "core/nam/lstm_model.hpp"
+#include "core/nam/nam_kernels.hpp"
 #include "core/nam/nam_load_error.hpp"
 #include "core/nam/simd.hpp"
 #include "core/nam/stale_history.hpp"
@@ -19,6 +20,7 @@ using simd::VecF;
 constexpr std::size_t kMaxChunk = 512;
 constexpr std::size_t kRewindChunks = 4;
 constexpr std::size_t kAlign = 16; // floats
+constexpr std::size_t kMaxLanes = 16; // the widest kernel set (AVX-512)
 
 [[nodiscard]] constexpr std::size_t round_up(std::size_t n, std::size_t m) noexcept { return (n + m - 1) / m * m; }
 
@@ -74,188 +76,19 @@ struct Dense {
     }
 };
 
-// Register tile: R output rows x V vectors of frames, summed over taps
-// (outer) and input rows (inner), then over an optional second 1x1 source
-// (the input mixin) after the bias; epi(row, frame, value) stores.
-template <int R, int V, int kIn, class Epi>
-inline void dense_tile(const Dense& m, const float* in, std::size_t in_stride, const Dense* m2, const float* in2,
-                       std::size_t in2_stride, int o0, std::size_t f0, Epi& epi) noexcept {
-    VecF acc[R][V];
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 8
-        for (int v = 0; v < V; ++v) {
-            acc[r][v] = VecF{};
-        }
-    }
-    const auto add = [&]<int kN>(const Dense& d, const float* src, std::size_t stride) noexcept {
-        const int n_in = kN > 0 ? kN : d.in;
-        for (int t = 0; t < d.taps; ++t) {
-            const std::ptrdiff_t back = static_cast<std::ptrdiff_t>(d.taps - 1 - t) * d.dilation;
-            const float* wt = d.w.data() + static_cast<std::size_t>((t * d.out + o0) * n_in);
-            const float* xt = src + f0 - back;
-#pragma GCC unroll 16
-            for (int i = 0; i < n_in; ++i) {
-                const float* x = xt + static_cast<std::size_t>(i) * stride;
-                VecF xv[V];
-#pragma GCC unroll 8
-                for (int v = 0; v < V; ++v) {
-                    xv[v] = simd::load(x + v * kLanes);
-                }
-#pragma GCC unroll 8
-                for (int r = 0; r < R; ++r) {
-                    const VecF wv = simd::splat(wt[r * n_in + i]);
-#pragma GCC unroll 8
-                    for (int v = 0; v < V; ++v) {
-                        acc[r][v] += wv * xv[v];
-                    }
-                }
-            }
-        }
-    };
-    add.template operator()<kIn>(m, in, in_stride);
-    if (!m.b.empty()) {
-#pragma GCC unroll 8
-        for (int r = 0; r < R; ++r) {
-            const VecF bv = simd::splat(m.b[static_cast<std::size_t>(o0 + r)]);
-#pragma GCC unroll 8
-            for (int v = 0; v < V; ++v) {
-                acc[r][v] += bv;
-            }
-        }
-    }
-    if (m2 != nullptr) {
-        add.template operator()<0>(*m2, in2, in2_stride); // after the conv's bias, as the reference adds conv + mixin
-    }
-#pragma GCC unroll 8
-    for (int r = 0; r < R; ++r) {
-#pragma GCC unroll 8
-        for (int v = 0; v < V; ++v) {
-            epi(o0 + r, f0 + static_cast<std::size_t>(v * kLanes), acc[r][v]);
-        }
-    }
+[[nodiscard]] DenseView dv(const Dense& d) noexcept {
+    return DenseView{d.in, d.out, d.taps, d.dilation, d.w.data(), d.b.empty() ? nullptr : d.b.data()};
 }
 
-template <int R, int kIn, class Epi>
-inline void dense_rows(const Dense& m, const float* in, std::size_t in_stride, const Dense* m2, const float* in2,
-                       std::size_t in2_stride, int o0, std::size_t np, Epi& epi) noexcept {
-    // 16 accumulators (8 on 16-register ISAs): 8 rows x 2 vectors or 4 x 4.
-    constexpr int kV = R == 8 ? (kLanes >= 16 ? 2 : 1) : (kLanes >= 16 ? 4 : 2);
-    std::size_t f = 0;
-    for (; f + kV * kLanes <= np; f += kV * kLanes) {
-        dense_tile<R, kV, kIn>(m, in, in_stride, m2, in2, in2_stride, o0, f, epi);
-    }
-    for (; f < np; f += kLanes) {
-        dense_tile<R, 1, kIn>(m, in, in_stride, m2, in2, in2_stride, o0, f, epi);
-    }
-}
-
-// epi(row, frame, W * in (+ W2 * in2) + bias) over np frames (a multiple of
-// kLanes). Taps read in - (taps-1-t)*dilation: `in` is the block's first frame.
-// kIn > 0 fixes W's input rows at compile time (the same sums, unrolled).
-template <int kIn, class Epi>
-void dense_apply_n(const Dense& m, const float* in, std::size_t in_stride, const Dense* m2, const float* in2,
-                   std::size_t in2_stride, std::size_t np, Epi& epi) noexcept {
-    int o = 0;
-    for (; o + 8 <= m.out; o += 8) {
-        dense_rows<8, kIn>(m, in, in_stride, m2, in2, in2_stride, o, np, epi);
-    }
-    for (; o + 4 <= m.out; o += 4) {
-        dense_rows<4, kIn>(m, in, in_stride, m2, in2, in2_stride, o, np, epi);
-    }
-    switch (m.out - o) {
-    case 3: dense_rows<3, kIn>(m, in, in_stride, m2, in2, in2_stride, o, np, epi); break;
-    case 2: dense_rows<2, kIn>(m, in, in_stride, m2, in2, in2_stride, o, np, epi); break;
-    case 1: dense_rows<1, kIn>(m, in, in_stride, m2, in2, in2_stride, o, np, epi); break;
-    default: break;
-    }
-}
-
-// The A2 widths (3 and 8 channels) and the A1 ones get compile-time sizes.
-template <class Epi>
-void dense_apply(const Dense& m, const float* in, std::size_t in_stride, const Dense* m2, const float* in2,
-                 std::size_t in2_stride, std::size_t np, Epi epi) noexcept {
-    switch (m.in) {
-    case 3: dense_apply_n<3>(m, in, in_stride, m2, in2, in2_stride, np, epi); break;
-    case 4: dense_apply_n<4>(m, in, in_stride, m2, in2, in2_stride, np, epi); break;
-    case 8: dense_apply_n<8>(m, in, in_stride, m2, in2, in2_stride, np, epi); break;
-    case 16: dense_apply_n<16>(m, in, in_stride, m2, in2, in2_stride, np, epi); break;
-    default: dense_apply_n<0>(m, in, in_stride, m2, in2, in2_stride, np, epi); break;
-    }
-}
-
-// out rows = W * in rows (+ bias).
-void apply_dense(const Dense& m, const float* in, std::size_t in_stride, float* out, std::size_t out_stride,
-                 std::size_t np) noexcept {
-    dense_apply(m, in, in_stride, nullptr, nullptr, 0, np, [out, out_stride](int r, std::size_t f, VecF v) noexcept {
-        simd::store(out + static_cast<std::size_t>(r) * out_stride + f, v);
-    });
-}
-
-// tanh with NAM's rational "fast tanh" (Fasttanh activations only).
-[[nodiscard]] inline VecF nam_fast_tanh(VecF x) noexcept {
-    const VecF ax = x < 0.0f ? -x : x;
-    const VecF x2 = x * x;
-    const VecF num = x * (2.45550750702956f + 2.45550750702956f * ax + (0.893229853513558f + 0.821226666969744f * ax) * x2);
-    const VecF inner = x + 0.814642734961073f * x * ax;
-    const VecF ainner = inner < 0.0f ? -inner : inner;
-    return num / (2.44506634652299f + (2.44506634652299f + x2) * ainner);
-}
-
-[[nodiscard]] inline VecF activate(VecF x, const ActivationSpec& a, float slope) noexcept {
-    switch (a.type) {
-    case Activation::tanh:
-        return simd::tanh(x);
-    case Activation::fast_tanh:
-        return nam_fast_tanh(x);
-    case Activation::relu:
-        return x > 0.0f ? x : simd::splat(0.0f);
-    case Activation::hardtanh: {
-        const VecF lo = x < -1.0f ? simd::splat(-1.0f) : x;
-        return lo > 1.0f ? simd::splat(1.0f) : lo;
-    }
-    case Activation::leaky_hardtanh: {
-        const VecF below = (x - a.min_val) * a.min_slope + a.min_val;
-        const VecF above = (x - a.max_val) * a.max_slope + a.max_val;
-        const VecF mid = x > a.max_val ? above : x;
-        return x < a.min_val ? below : mid;
-    }
-    case Activation::leaky_relu:
-        return x > 0.0f ? x : x * a.negative_slope;
-    case Activation::prelu:
-        return x > 0.0f ? x : x * slope;
-    case Activation::sigmoid:
-        return simd::sigmoid(x);
-    case Activation::silu:
-        return x * simd::sigmoid(x);
-    case Activation::hardswish: {
-        const VecF mid = x * (x + 3.0f) * (1.0f / 6.0f);
-        const VecF hi = x >= 3.0f ? x : mid;
-        return x <= -3.0f ? simd::splat(0.0f) : hi;
-    }
-    case Activation::softsign: {
-        const VecF ax = x < 0.0f ? -x : x;
-        return x / (1.0f + ax);
-    }
-    }
-    return x;
-}
-
-[[nodiscard]] inline float prelu_slope(const ActivationSpec& a, int row) noexcept {
-    if (a.type != Activation::prelu || a.negative_slopes.empty()) {
-        return 0.0f;
-    }
-    return a.negative_slopes.size() == 1 ? a.negative_slopes[0] : a.negative_slopes[static_cast<std::size_t>(row)];
-}
-
-void activate_rows(float* rows, std::size_t stride, int count, const ActivationSpec& a, std::size_t np) noexcept {
-    for (int r = 0; r < count; ++r) {
-        float* x = rows + static_cast<std::size_t>(r) * stride;
-        const float slope = prelu_slope(a, r);
-        for (std::size_t f = 0; f < np; f += kLanes) {
-            simd::store(x + f, activate(simd::load(x + f), a, slope));
-        }
-    }
+[[nodiscard]] ActivationView av(const ActivationSpec& a) noexcept {
+    return ActivationView{a.type,
+                          a.negative_slope,
+                          a.negative_slopes.empty() ? nullptr : a.negative_slopes.data(),
+                          static_cast<int>(a.negative_slopes.size()),
+                          a.min_val,
+                          a.max_val,
+                          a.min_slope,
+                          a.max_slope};
 }
 
 // Per-frame scale (and shift) of `dim` rows from a biased 1x1 of the condition.
@@ -275,9 +108,9 @@ struct Film {
         conv.read(r, cond, (shift ? 2 : 1) * d, 1, c.groups, true);
     }
     // x = x * scale + shift, in place; `tmp` holds (shift ? 2 : 1) * dim rows.
-    void apply(float* x, std::size_t x_stride, const float* cond, float* tmp, std::size_t stride,
-               std::size_t np) const noexcept {
-        apply_dense(conv, cond, stride, tmp, stride, np);
+    void apply(const GeneralWaveNetKernels& k, float* x, std::size_t x_stride, const float* cond, float* tmp,
+               std::size_t stride, std::size_t np) const noexcept {
+        k.dense(dv(conv), cond, stride, tmp, stride, np);
         for (int r = 0; r < dim; ++r) {
             float* xr = x + static_cast<std::size_t>(r) * x_stride;
             const float* sc = tmp + static_cast<std::size_t>(r) * stride;
@@ -312,7 +145,7 @@ struct History {
     void prepare(int r, int taps, int dilation, std::size_t chunk_padded) {
         rows = r;
         history = static_cast<std::size_t>(taps - 1) * static_cast<std::size_t>(dilation);
-        length = round_up(history + kRewindChunks * chunk_padded + kLanes, kAlign);
+        length = round_up(history + kRewindChunks * chunk_padded + kMaxLanes, kAlign);
         write = history;
         data.assign(static_cast<std::size_t>(rows) * length, 0.0f);
         stale.prepare(taps, dilation);
@@ -401,6 +234,8 @@ struct GeneralWaveNetModel::Impl {
     GeneralWaveNetModel* condition_wavenet = nullptr;
     std::vector<float> condition_mono;
 
+    const GeneralWaveNetKernels* K = nullptr; // this CPU's kernel set
+    std::size_t lanes = 4;
     std::size_t stride = 0;
     std::vector<float> cond;      // cond_rows
     std::vector<float> cond_film; // cond_rows (input mixin pre-FiLM)
@@ -427,8 +262,11 @@ GeneralWaveNetModel::GeneralWaveNetModel(const WaveNetConfig& config, const std:
                                          double sample_rate_hz, NamMetadata metadata, const NamBuildOptions& options)
     : NamModel(sample_rate_hz, std::move(metadata)), impl_(std::make_unique<Impl>()) {
     Impl& m = *impl_;
+    const NamKernelTable& table = kernel_table();
+    m.K = &table.general;
+    m.lanes = static_cast<std::size_t>(table.lanes);
     kernel_name_ = "wavenet general ";
-    kernel_name_ += simd::kLanes == 16 ? "avx512" : (simd::kLanes == 8 ? "avx2" : "sse");
+    kernel_name_ += table.isa; // (+= : g++ 12 warns falsely on string + const char*)
     if (config.condition_dsp) {
         NamBuildOptions nested = options;
         nested.general_wavenet = true; // its output rows are read directly
@@ -532,7 +370,7 @@ void GeneralWaveNetModel::prepare(std::size_t max_block) {
     Impl& m = *impl_;
     max_block_ = std::max<std::size_t>(1, max_block);
     chunk_ = std::min(max_block_, kMaxChunk);
-    const std::size_t padded = round_up(chunk_, kLanes);
+    const std::size_t padded = round_up(chunk_, m.lanes);
     stride_ = round_up(padded, kAlign);
     m.stride = stride_;
     if (m.condition) {
@@ -623,7 +461,7 @@ void GeneralWaveNetModel::run_chunk(const float* in, std::size_t n) noexcept { i
 
 void GeneralWaveNetModel::Impl::run(const float* in, std::size_t n) noexcept {
     const std::size_t s = stride;
-    const std::size_t np = round_up(n, kLanes);
+    const std::size_t np = round_up(n, lanes);
     // The condition: the raw input, or the condition_dsp output.
     if (condition_wavenet != nullptr) {
         condition_wavenet->run_chunk(in, n);
@@ -655,7 +493,7 @@ void GeneralWaveNetModel::Impl::run(const float* in, std::size_t n) noexcept {
             std::copy(arrays[ai - 1].head_out.begin(),
                       arrays[ai - 1].head_out.begin() + static_cast<std::ptrdiff_t>(a.head_in * s), skip.begin());
         }
-        apply_dense(a.rechannel, array_in, s, x0.data(), s, np);
+        K->dense(dv(a.rechannel), array_in, s, x0.data(), s, np);
         float* x = x0.data();
         float* next = x1.data();
         for (Layer& l : a.layers) {
@@ -668,77 +506,46 @@ void GeneralWaveNetModel::Impl::run(const float* in, std::size_t n) noexcept {
                           hb + static_cast<std::size_t>(r) * l.hist.length);
             }
             if (l.plain) {
-                const ActivationSpec& act = l.act;
-                float* zp = z.data();
-                float* sk = skip.data();
-                // The activation is picked once per layer, not per vector.
-                const auto conv_pass = [&]<int kAct>() noexcept {
-                    dense_apply(l.conv, hb, l.hist.length, &l.mixin, cond.data(), s, np,
-                                [&act, zp, sk, s](int r, std::size_t f, VecF v) noexcept {
-                                    VecF a2;
-                                    if constexpr (kAct == 0) {
-                                        a2 = v > 0.0f ? v : v * act.negative_slope;
-                                    } else if constexpr (kAct == 1) {
-                                        (void)act;
-                                        a2 = simd::tanh(v);
-                                    } else {
-                                        a2 = activate(v, act, prelu_slope(act, r));
-                                    }
-                                    const std::size_t at = static_cast<std::size_t>(r) * s + f;
-                                    simd::store(zp + at, a2);
-                                    simd::store(sk + at, simd::load(sk + at) + a2);
-                                });
-                };
-                if (act.type == Activation::leaky_relu) {
-                    conv_pass.template operator()<0>();
-                } else if (act.type == Activation::tanh) {
-                    conv_pass.template operator()<1>();
-                } else {
-                    conv_pass.template operator()<2>();
-                }
+                K->plain_conv(dv(l.conv), hb, l.hist.length, dv(l.mixin), cond.data(), av(l.act), z.data(),
+                              skip.data(), s, np);
                 l.hist.advance(n);
-                const float* xr = x;
-                float* nx = next;
-                dense_apply(l.w1x1, zp, s, nullptr, nullptr, 0, np, [xr, nx, s](int r, std::size_t f, VecF v) noexcept {
-                    const std::size_t at = static_cast<std::size_t>(r) * s + f;
-                    simd::store(nx + at, simd::load(xr + at) + v);
-                });
+                K->residual(dv(l.w1x1), z.data(), x, next, s, np);
                 std::swap(x, next);
                 continue;
             }
             if (l.films[kConvPreFilm].active) {
-                l.films[kConvPreFilm].apply(hb, l.hist.length, cond.data(), film_tmp.data(), s, np);
+                l.films[kConvPreFilm].apply(*K, hb, l.hist.length, cond.data(), film_tmp.data(), s, np);
             }
-            apply_dense(l.conv, hb, l.hist.length, z.data(), s, np);
+            K->dense(dv(l.conv), hb, l.hist.length, z.data(), s, np);
             l.hist.advance(n);
             if (l.films[kConvPostFilm].active) {
-                l.films[kConvPostFilm].apply(z.data(), s, cond.data(), film_tmp.data(), s, np);
+                l.films[kConvPostFilm].apply(*K, z.data(), s, cond.data(), film_tmp.data(), s, np);
             }
             const float* mix_in = cond.data();
             if (l.films[kInputMixinPreFilm].active) {
                 std::copy(cond.begin(), cond.end(), cond_film.begin());
-                l.films[kInputMixinPreFilm].apply(cond_film.data(), s, cond.data(), film_tmp.data(), s, np);
+                l.films[kInputMixinPreFilm].apply(*K, cond_film.data(), s, cond.data(), film_tmp.data(), s, np);
                 mix_in = cond_film.data();
             }
-            apply_dense(l.mixin, mix_in, s, m.data(), s, np);
+            K->dense(dv(l.mixin), mix_in, s, m.data(), s, np);
             if (l.films[kInputMixinPostFilm].active) {
-                l.films[kInputMixinPostFilm].apply(m.data(), s, cond.data(), film_tmp.data(), s, np);
+                l.films[kInputMixinPostFilm].apply(*K, m.data(), s, cond.data(), film_tmp.data(), s, np);
             }
             for (std::size_t f = 0; f < static_cast<std::size_t>(gb) * s; f += kLanes) {
                 simd::store(z.data() + f, simd::load(z.data() + f) + simd::load(m.data() + f));
             }
             if (l.films[kActivationPreFilm].active) {
-                l.films[kActivationPreFilm].apply(z.data(), s, cond.data(), film_tmp.data(), s, np);
+                l.films[kActivationPreFilm].apply(*K, z.data(), s, cond.data(), film_tmp.data(), s, np);
             }
             if (l.gating == GatingMode::none) {
-                activate_rows(z.data(), s, b, l.act, np);
+                K->activate(z.data(), s, b, av(l.act), np);
             } else {
                 if (l.gating == GatingMode::blended) {
                     std::copy(z.begin(), z.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(b) * s),
                               pre.begin());
                 }
-                activate_rows(z.data(), s, b, l.act, np);
-                activate_rows(row(z, s, b), s, b, l.secondary, np);
+                K->activate(z.data(), s, b, av(l.act), np);
+                K->activate(row(z, s, b), s, b, av(l.secondary), np);
                 for (int r = 0; r < b; ++r) {
                     float* top = row(z, s, r);
                     const float* bot = row(z, s, r + b);
@@ -755,19 +562,19 @@ void GeneralWaveNetModel::Impl::run(const float* in, std::size_t n) noexcept {
                 }
             }
             if (l.films[kActivationPostFilm].active) {
-                l.films[kActivationPostFilm].apply(z.data(), s, cond.data(), film_tmp.data(), s, np);
+                l.films[kActivationPostFilm].apply(*K, z.data(), s, cond.data(), film_tmp.data(), s, np);
             }
             if (l.layer1x1) {
-                apply_dense(l.w1x1, z.data(), s, this->l.data(), s, np);
+                K->dense(dv(l.w1x1), z.data(), s, this->l.data(), s, np);
                 if (l.films[kLayer1x1PostFilm].active && l.gating == GatingMode::blended) {
-                    l.films[kLayer1x1PostFilm].apply(this->l.data(), s, cond.data(), film_tmp.data(), s, np);
+                    l.films[kLayer1x1PostFilm].apply(*K, this->l.data(), s, cond.data(), film_tmp.data(), s, np);
                 }
             }
             const float* head_rows = z.data();
             if (l.head1x1) {
-                apply_dense(l.h1x1, z.data(), s, h.data(), s, np);
+                K->dense(dv(l.h1x1), z.data(), s, h.data(), s, np);
                 if (l.films[kHead1x1PostFilm].active) {
-                    l.films[kHead1x1PostFilm].apply(h.data(), s, cond.data(), film_tmp.data(), s, np);
+                    l.films[kHead1x1PostFilm].apply(*K, h.data(), s, cond.data(), film_tmp.data(), s, np);
                 }
                 head_rows = h.data();
             }
@@ -789,7 +596,7 @@ void GeneralWaveNetModel::Impl::run(const float* in, std::size_t n) noexcept {
         for (int r = 0; r < a.head_in; ++r) {
             std::copy(row(skip, s, r), row(skip, s, r) + np, hb + static_cast<std::size_t>(r) * a.head_hist.length);
         }
-        apply_dense(a.head, hb, a.head_hist.length, a.head_out.data(), s, np);
+        K->dense(dv(a.head), hb, a.head_hist.length, a.head_out.data(), s, np);
         a.head_hist.advance(n);
         // Next array's input: the last layer's output. x is x0 or x1; keep it in x1.
         if (x != x1.data()) {
@@ -810,8 +617,8 @@ void GeneralWaveNetModel::Impl::run(const float* in, std::size_t n) noexcept {
                 std::copy(src + static_cast<std::size_t>(r) * s, src + static_cast<std::size_t>(r) * s + np,
                           hb + static_cast<std::size_t>(r) * hh.length);
             }
-            activate_rows(hb, hh.length, post_convs[i].in, post_act, np);
-            apply_dense(post_convs[i], hb, hh.length, post_out[i].data(), s, np);
+            K->activate(hb, hh.length, post_convs[i].in, av(post_act), np);
+            K->dense(dv(post_convs[i]), hb, hh.length, post_out[i].data(), s, np);
             hh.advance(n);
             src = post_out[i].data();
         }
