@@ -5,6 +5,7 @@
 #include "core/nam/nam_kernels.hpp"
 
 #include "core/nam/simd.hpp"
+#include "core/rt.hpp"
 
 #include <cstddef>
 
@@ -120,7 +121,7 @@ inline void gemm(const float* w, int rows_rt, const float* const* ptrs, int j_co
 
 template <int kC, int kK>
 void wavenet_array(WaveNetArrayView& array, const WaveNetScratch& scratch, int nvec, const float* input,
-                   int input_stride, float* skip, float* head_out, bool last) noexcept {
+                   int input_stride, float* skip, float* head_out, bool last) noexcept RIGD_RT {
     const int ch = kC > 0 ? kC : array.channels;
     const int k = kK > 0 ? kK : array.kernel_size;
     const int j_count = k * ch + 1;
@@ -235,7 +236,7 @@ WaveNetArrayKernel pick_wavenet(const WaveNetArrayView& a, bool allow_fixed, boo
 constexpr int kMaxLstmVecs = 512 * 4 / kLanes; // hidden sizes up to 512
 
 template <int kH, int kLayers>
-void lstm_run(LstmView& m, const float* in, float* out, std::size_t n) noexcept {
+void lstm_run(LstmView& m, const float* in, float* out, std::size_t n) noexcept RIGD_RT {
     const int h = kH > 0 ? kH : m.hidden;
     const int layers = kLayers > 0 ? kLayers : m.layers;
     constexpr int kP = kH > 0 ? (kH + kLanes - 1) / kLanes * kLanes : 0;
@@ -415,8 +416,8 @@ LstmKernel pick_lstm(int hidden, int layers, bool allow_fixed, bool& fixed) {
 // (outer) and input rows (inner), then over an optional second 1x1 source
 // (the input mixin) after the bias; epi(row, frame, value) stores.
 template <int R, int V, int kIn, class Epi>
-inline void dense_tile(const DenseView& m, const float* in, std::size_t in_stride, const DenseView* m2, const float* in2,
-                       std::size_t in2_stride, int o0, std::size_t f0, Epi& epi) noexcept {
+inline void dense_tile(const DenseView& m, const float* in, std::size_t in_stride, const DenseView* m2,
+                       const float* in2, std::size_t in2_stride, int o0, std::size_t f0, Epi& epi) noexcept {
     VecF acc[R][V];
 #pragma GCC unroll 8
     for (int r = 0; r < R; ++r) {
@@ -474,8 +475,8 @@ inline void dense_tile(const DenseView& m, const float* in, std::size_t in_strid
 }
 
 template <int R, int kIn, class Epi>
-inline void dense_rows(const DenseView& m, const float* in, std::size_t in_stride, const DenseView* m2, const float* in2,
-                       std::size_t in2_stride, int o0, std::size_t np, Epi& epi) noexcept {
+inline void dense_rows(const DenseView& m, const float* in, std::size_t in_stride, const DenseView* m2,
+                       const float* in2, std::size_t in2_stride, int o0, std::size_t np, Epi& epi) noexcept {
     // 16 accumulators (8 on 16-register ISAs): 8 rows x 2 vectors or 4 x 4.
     constexpr int kV = R == 8 ? (kLanes >= 16 ? 2 : 1) : (kLanes >= 16 ? 4 : 2);
     std::size_t f = 0;
@@ -533,7 +534,8 @@ void apply_dense(const DenseView& m, const float* in, std::size_t in_stride, flo
 [[nodiscard]] inline VecF nam_fast_tanh(VecF x) noexcept {
     const VecF ax = x < 0.0f ? -x : x;
     const VecF x2 = x * x;
-    const VecF num = x * (2.45550750702956f + 2.45550750702956f * ax + (0.893229853513558f + 0.821226666969744f * ax) * x2);
+    const VecF num =
+        x * (2.45550750702956f + 2.45550750702956f * ax + (0.893229853513558f + 0.821226666969744f * ax) * x2);
     const VecF inner = x + 0.814642734961073f * x * ax;
     const VecF ainner = inner < 0.0f ? -inner : inner;
     return num / (2.44506634652299f + (2.44506634652299f + x2) * ainner);
@@ -585,7 +587,8 @@ void apply_dense(const DenseView& m, const float* in, std::size_t in_stride, flo
     return a.slope_count == 1 ? a.slopes[0] : a.slopes[row];
 }
 
-void activate_rows(float* rows, std::size_t stride, int count, const ActivationView& a, std::size_t np) noexcept {
+void activate_rows(float* rows, std::size_t stride, int count, const ActivationView& a,
+                   std::size_t np) noexcept RIGD_RT {
     for (int r = 0; r < count; ++r) {
         float* x = rows + static_cast<std::size_t>(r) * stride;
         const float slope = prelu_slope(a, r);
@@ -598,14 +601,14 @@ void activate_rows(float* rows, std::size_t stride, int count, const ActivationV
 
 // The general WaveNet's entry points.
 void general_dense(const DenseView& m, const float* in, std::size_t in_stride, float* out, std::size_t out_stride,
-                   std::size_t np) noexcept {
+                   std::size_t np) noexcept RIGD_RT {
     apply_dense(m, in, in_stride, out, out_stride, np);
 }
 
 template <int kAct>
 void plain_conv_act(const DenseView& conv, const float* in, std::size_t in_stride, const DenseView& mixin,
                     const float* cond, const ActivationView& act, float* z, float* skip, std::size_t stride,
-                    std::size_t np) noexcept {
+                    std::size_t np) noexcept RIGD_RT {
     dense_apply(conv, in, in_stride, &mixin, cond, stride, np,
                 [&act, z, skip, stride](int r, std::size_t f, VecF v) noexcept {
                     VecF a;
@@ -626,7 +629,7 @@ void plain_conv_act(const DenseView& conv, const float* in, std::size_t in_strid
 // The activation is picked once per layer, not per vector.
 void general_plain_conv(const DenseView& conv, const float* in, std::size_t in_stride, const DenseView& mixin,
                         const float* cond, const ActivationView& act, float* z, float* skip, std::size_t stride,
-                        std::size_t np) noexcept {
+                        std::size_t np) noexcept RIGD_RT {
     if (act.type == Activation::leaky_relu) {
         plain_conv_act<0>(conv, in, in_stride, mixin, cond, act, z, skip, stride, np);
     } else if (act.type == Activation::tanh) {
@@ -637,7 +640,7 @@ void general_plain_conv(const DenseView& conv, const float* in, std::size_t in_s
 }
 
 void general_residual(const DenseView& m, const float* z, const float* x, float* next, std::size_t stride,
-                      std::size_t np) noexcept {
+                      std::size_t np) noexcept RIGD_RT {
     dense_apply(m, z, stride, nullptr, nullptr, 0, np, [x, next, stride](int r, std::size_t f, VecF v) noexcept {
         const std::size_t at = static_cast<std::size_t>(r) * stride + f;
         simd::store(next + at, simd::load(x + at) + v);

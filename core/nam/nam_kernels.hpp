@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/nam/activation.hpp"
+#include "core/rt.hpp"
 
 #include <cstddef>
 
@@ -51,7 +52,7 @@ struct WaveNetScratch {
 // layer's output goes to scratch.array_out for the next array.
 using WaveNetArrayKernel = void (*)(WaveNetArrayView& array, const WaveNetScratch& scratch, int nvec,
                                     const float* input, int input_stride, float* skip, float* head_out,
-                                    bool last) noexcept;
+                                    bool last) noexcept RIGD_RT;
 
 struct LstmView {
     int layers = 1;
@@ -65,7 +66,7 @@ struct LstmView {
     float head_b = 0.0f;
 };
 
-using LstmKernel = void (*)(LstmView& lstm, const float* in, float* out, std::size_t n) noexcept;
+using LstmKernel = void (*)(LstmView& lstm, const float* in, float* out, std::size_t n) noexcept RIGD_RT;
 
 // The general (format 0.6/0.7) WaveNet's kernels, over rows of frames (row
 // r of a buffer at rows + r * stride); np is a multiple of the table's lanes.
@@ -92,16 +93,16 @@ struct ActivationView {
 struct GeneralWaveNetKernels {
     // out = W * in (+ b); taps read in - (taps-1-t)*dilation.
     void (*dense)(const DenseView& m, const float* in, std::size_t in_stride, float* out, std::size_t out_stride,
-                  std::size_t np) noexcept = nullptr;
+                  std::size_t np) noexcept RIGD_RT = nullptr;
     // z = act(conv(in) + b + mixin(cond)); skip += z (z, skip: `stride`).
     void (*plain_conv)(const DenseView& conv, const float* in, std::size_t in_stride, const DenseView& mixin,
                        const float* cond, const ActivationView& act, float* z, float* skip, std::size_t stride,
-                       std::size_t np) noexcept = nullptr;
+                       std::size_t np) noexcept RIGD_RT = nullptr;
     // next = x + W * z + b.
     void (*residual)(const DenseView& m, const float* z, const float* x, float* next, std::size_t stride,
-                     std::size_t np) noexcept = nullptr;
+                     std::size_t np) noexcept RIGD_RT = nullptr;
     void (*activate)(float* rows, std::size_t stride, int count, const ActivationView& a,
-                     std::size_t np) noexcept = nullptr;
+                     std::size_t np) noexcept RIGD_RT = nullptr;
 };
 
 struct NamKernelTable {

@@ -443,7 +443,8 @@ WaveNetConfig parse_wavenet(const Reader& r, const json& config, long long& expe
             const std::string method = s.contains("method") && s["method"].is_string() ? s["method"].get<std::string>()
                                                                                         : std::string();
             if (method != "slice_channels_uniform") {
-                r.fail(where + "slimmable.method '" + method + "' is not supported (supported: slice_channels_uniform)");
+                r.fail(where + "slimmable.method '" + method +
+                       "' is not supported (supported: slice_channels_uniform)");
             }
             const json* allowed = nullptr;
             if (s.contains("kwargs") && s["kwargs"].is_object() && s["kwargs"].contains("allowed_channels")) {

@@ -187,7 +187,8 @@ private:
                     v = next();
                 }
             }
-            history.assign(static_cast<std::size_t>((k - 1) * d + 1), std::vector<double>(static_cast<std::size_t>(in), 0.0));
+            history.assign(static_cast<std::size_t>((k - 1) * d + 1),
+                           std::vector<double>(static_cast<std::size_t>(in), 0.0));
         }
         std::vector<double> run(const std::vector<double>& x) {
             history.pop_front();
