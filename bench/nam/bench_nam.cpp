@@ -212,12 +212,13 @@ public:
         }
         head_b_ = w[h_];
     }
-    static V fast_tanh(V x) {
+    // Out-parameter: a 64-byte vector by value changes the ABI in a non-AVX-512 build.
+    static void fast_tanh(const V& x, V& y) {
         const V ax = x < 0.0f ? -x : x;
         const V x2 = x * x;
         const V inner = x + 0.814642734961073f * x * ax;
-        return x * (2.45550750702956f + 2.45550750702956f * ax + (0.893229853513558f + 0.821226666969744f * ax) * x2) /
-               (2.44506634652299f + (2.44506634652299f + x2) * (inner < 0.0f ? -inner : inner));
+        y = x * (2.45550750702956f + 2.45550750702956f * ax + (0.893229853513558f + 0.821226666969744f * ax) * x2) /
+            (2.44506634652299f + (2.44506634652299f + x2) * (inner < 0.0f ? -inner : inner));
     }
     void process(const float* in, float* out, std::size_t n) {
         for (std::size_t t = 0; t < n; ++t) {
@@ -231,12 +232,18 @@ public:
                     g[k] += cols_[j + 1][k] * hj;
                 }
             }
-            const V i = 0.5f + 0.5f * fast_tanh(0.5f * g[0]);
-            const V f = 0.5f + 0.5f * fast_tanh(0.5f * g[1]);
-            const V c = f * c_state_ + i * fast_tanh(g[2]);
-            const V o = 0.5f + 0.5f * fast_tanh(0.5f * g[3]);
+            V th[5];
+            fast_tanh(0.5f * g[0], th[0]);
+            fast_tanh(0.5f * g[1], th[1]);
+            fast_tanh(g[2], th[2]);
+            fast_tanh(0.5f * g[3], th[3]);
+            const V i = 0.5f + 0.5f * th[0];
+            const V f = 0.5f + 0.5f * th[1];
+            const V c = f * c_state_ + i * th[2];
+            const V o = 0.5f + 0.5f * th[3];
             c_state_ = c;
-            h_state_ = o * fast_tanh(c);
+            fast_tanh(c, th[4]);
+            h_state_ = o * th[4];
             const V prod = head_ * h_state_;
             float y = head_b_;
             for (int r = 0; r < h_; ++r) {
