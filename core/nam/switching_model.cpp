@@ -217,6 +217,7 @@ void SwitchingModel::prepare(std::size_t max_block) {
         s->prepare(max_block_);
     }
     fade_buf_.assign(max_block_, 0.0f);
+    pending_ = active_;
     fade_len_ = std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(kFadeMs * 1e-3 * sample_rate_hz())));
     fade_left_ = 0;
     from_ = active_;
@@ -232,6 +233,8 @@ void SwitchingModel::prewarm() {
         s->prewarm();
     }
     fade_left_ = 0;
+    pending_ = active_;
+    from_ = active_;
 }
 
 void SwitchingModel::save_reset_state() {
@@ -245,9 +248,13 @@ std::size_t SwitchingModel::prewarm_samples() const noexcept { return subs_[acti
 std::string_view SwitchingModel::kernel_name() const noexcept { return name_; }
 
 void SwitchingModel::reset() noexcept {
+    if (pending_ != active_) {
+        active_ = pending_; // a reset jumps anyway: take the latest request now
+    }
     subs_[active_]->reset();
     fade_left_ = 0;
     from_ = active_;
+    pending_ = active_;
 }
 
 void SwitchingModel::select_size(float size) noexcept {
@@ -258,16 +265,22 @@ void SwitchingModel::select_size(float size) noexcept {
     }
     fade_left_ = 0;
     from_ = active_;
+    pending_ = active_;
 }
 
 void SwitchingModel::set_size(float size) noexcept {
-    const std::size_t idx = index_for(size);
-    if (idx == active_) {
+    pending_ = index_for(size);
+    if (fade_left_ == 0) {
+        start_fade();
+    }
+}
+
+void SwitchingModel::start_fade() noexcept {
+    if (pending_ == active_) {
         return;
     }
-    // A switch during a fade fades from the model that was fading in.
     from_ = active_;
-    active_ = idx;
+    active_ = pending_;
     subs_[active_]->reset();
     fade_left_ = fade_len_;
 }
@@ -294,6 +307,9 @@ void SwitchingModel::process_buffer(const float* in, float* out, std::size_t n) 
         in += len;
         out += len;
         n -= len;
+        if (fade_left_ == 0) {
+            start_fade(); // a request that came during the fade
+        }
     }
 }
 

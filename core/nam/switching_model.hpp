@@ -18,7 +18,8 @@ namespace rigd::core::nam {
 // Every submodel is built, prepared and prewarmed off the RT thread; on the
 // RT thread set_size() only resets the chosen one to its prewarmed state and
 // crossfades to it over kFadeMs, so a switch allocates nothing and is audible
-// from the next block.
+// from the next block. A change during a fade waits for it to end (then the
+// latest request fades in): never a jump.
 class SwitchingModel final : public NamModel {
 public:
     static constexpr double kFadeMs = 10.0;
@@ -46,6 +47,7 @@ public:
 private:
     SwitchingModel(double sample_rate_hz, NamMetadata metadata) : NamModel(sample_rate_hz, std::move(metadata)) {}
     void save_reset_state() override;
+    void start_fade() noexcept RIGD_RT;
 
     std::vector<std::unique_ptr<NamModel>> subs_;
     // Container: thresholds (size < max_value picks the submodel).
@@ -60,6 +62,7 @@ private:
     std::size_t from_ = 0;
     std::size_t fade_len_ = 1;
     std::size_t fade_left_ = 0;
+    std::size_t pending_ = 0; // the latest request; == active_ when none waits
     std::vector<float> fade_buf_;
     std::string name_;
 };

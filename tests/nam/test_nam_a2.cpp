@@ -174,6 +174,19 @@ TEST_CASE("size switching: crossfaded, exact afterwards, no allocation on the au
             CHECK(count.total() == 0);
         }
         CHECK_FALSE(sw.fading());
+        CHECK(sw.active_index() == sw.index_for(0.9f)); // the request made during the fade came next
+        // Never a jump: sample to sample the output moves no more than the signal itself does.
+        double max_step = 0.0;
+        for (std::size_t i = 3000; i < out.size(); ++i) {
+            max_step = std::max(max_step, static_cast<double>(std::fabs(out[i] - out[i - 1])));
+        }
+        auto full = load_nam_model(path, 128);
+        const auto reference = render(*full, input, 128);
+        double ref_step = 0.0;
+        for (std::size_t i = 3000; i < reference.size(); ++i) {
+            ref_step = std::max(ref_step, static_cast<double>(std::fabs(reference[i] - reference[i - 1])));
+        }
+        MESSAGE("largest sample step with switches " << max_step << ", without " << ref_step);
         // After the fade the output is the new submodel's, from its prewarmed state at the switch.
         auto fresh = load_nam_model(path, 128);
         fresh->select_size(0.0f);
