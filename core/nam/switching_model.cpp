@@ -140,6 +140,7 @@ std::unique_ptr<SwitchingModel> SwitchingModel::container(const NamFile& file, c
     }
     m->active_ = m->subs_.size() - 1; // the reference's default: the last (largest)
     m->from_ = m->active_;
+    m->pending_ = m->active_;
     return m;
 }
 
@@ -178,6 +179,7 @@ std::unique_ptr<SwitchingModel> SwitchingModel::slimmable_wavenet(const NamFile&
     }
     m->active_ = m->index_for(1.0f); // full size by default, as the reference
     m->from_ = m->active_;
+    m->pending_ = m->active_;
     return m;
 }
 
@@ -217,7 +219,7 @@ void SwitchingModel::prepare(std::size_t max_block) {
         s->prepare(max_block_);
     }
     fade_buf_.assign(max_block_, 0.0f);
-    pending_ = active_;
+    active_ = pending_; // the latest request, without a fade: nothing plays yet
     fade_len_ = std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(kFadeMs * 1e-3 * sample_rate_hz())));
     fade_left_ = 0;
     from_ = active_;
@@ -233,7 +235,7 @@ void SwitchingModel::prewarm() {
         s->prewarm();
     }
     fade_left_ = 0;
-    pending_ = active_;
+    active_ = pending_;
     from_ = active_;
 }
 
