@@ -216,6 +216,14 @@ WaveNetConfig parse_wavenet(const Reader& r, const json& config, long long& expe
     int condition_dim = 1;
     if (config.contains("condition_dsp") && !config["condition_dsp"].is_null()) {
         const json& nested = config["condition_dsp"];
+        std::size_t depth = 0;
+        for (std::size_t at = context.find("condition_dsp"); at != std::string::npos;
+             at = context.find("condition_dsp", at + 1)) {
+            ++depth;
+        }
+        if (depth >= 4) {
+            r.fail("config.condition_dsp: condition models nested more than 4 deep are not supported");
+        }
         if (!nested.is_object()) {
             r.fail("config.condition_dsp must be a complete .nam object");
         }

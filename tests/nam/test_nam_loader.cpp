@@ -169,6 +169,12 @@ TEST_CASE("refused files and features name the file and the field") {
     CHECK(problem_of(R"({"version": "0.7.0", "architecture": "SlimmableContainer", "weights": [],
         "config": {"submodels": [{"max_value": 0.5, "model": {}}]}})")
               .find("config.submodels[0].model") != std::string::npos);
+    // A condition model inside a condition model inside ...: refused past 4 levels.
+    std::string nested = tiny(kTinyWeights);
+    for (int i = 0; i < 5; ++i) {
+        nested = tiny(kTinyWeights, "\"head_scale\"", "\"condition_dsp\": " + nested + ", \"head_scale\"");
+    }
+    CHECK(problem_of(nested).find("nested") != std::string::npos);
     CHECK(problem_of(R"({"version": "0.7.0", "architecture": "SlimmableContainer", "weights": [],
         "config": {"submodels": []}})")
               .find("config.submodels") != std::string::npos);
