@@ -49,8 +49,11 @@ void set_counters(benchmark::State& state) {
     state.counters["frames"] = static_cast<double>(kFrames);
 }
 
-void BM_ProcessBuffer(benchmark::State& state, const char* name, bool fixed) {
-    auto m = load_nam_model(model(name), kFrames, NamBuildOptions{fixed});
+void BM_ProcessBuffer(benchmark::State& state, const char* name, bool fixed, bool general) {
+    NamBuildOptions options;
+    options.allow_fixed_kernels = fixed;
+    options.general_wavenet = general;
+    auto m = load_nam_model(model(name), kFrames, options);
     auto in = guitar_like(kFrames);
     std::vector<float> out(kFrames);
     state.SetLabel(std::string(m->kernel_name()));
@@ -317,7 +320,7 @@ constexpr const char* kModels[] = {
 const bool kRegistered = [] {
     for (const char* m : kModels) {
         const std::string n(m);
-        benchmark::RegisterBenchmark(("nam_process_buffer/" + n).c_str(), BM_ProcessBuffer, m, true)
+        benchmark::RegisterBenchmark(("nam_process_buffer/" + n).c_str(), BM_ProcessBuffer, m, true, false)
             ->Unit(benchmark::kMicrosecond);
         benchmark::RegisterBenchmark(("nam_process_sample/" + n).c_str(), BM_ProcessSample, m)
             ->Unit(benchmark::kMicrosecond);
@@ -328,9 +331,12 @@ const bool kRegistered = [] {
     }
     for (const char* m : {"reference_standard.nam", "synthetic_lstm_1x16.nam"}) {
         benchmark::RegisterBenchmark((std::string("nam_process_buffer_general_kernels/") + m).c_str(),
-                                     BM_ProcessBuffer, m, false)
+                                     BM_ProcessBuffer, m, false, false)
             ->Unit(benchmark::kMicrosecond);
     }
+    benchmark::RegisterBenchmark("nam_process_buffer_general_wavenet/reference_standard.nam", BM_ProcessBuffer,
+                                 "reference_standard.nam", true, true)
+        ->Unit(benchmark::kMicrosecond);
     benchmark::RegisterBenchmark("nam_load/reference_standard.nam", BM_Load, "reference_standard.nam")
         ->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark("nam_fma_peak", BM_FmaPeak)->Unit(benchmark::kMicrosecond);
