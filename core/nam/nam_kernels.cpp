@@ -68,6 +68,9 @@ inline void tile(const float* w, int ldw, int r0, const float* const* ptrs, int 
 #pragma GCC unroll 8
         for (int v = 0; v < V; ++v) {
             x[v] = simd::load(p + v * kLanes);
+#if defined(__x86_64__)
+            __asm__("" : "+v"(x[v])); // in a register for all R rows (see dense_tile)
+#endif
         }
 #pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
@@ -439,6 +442,12 @@ inline void dense_tile(const DenseView& m, const float* in, std::size_t in_strid
 #pragma GCC unroll 8
                 for (int v = 0; v < V; ++v) {
                     xv[v] = simd::load(x + v * kLanes);
+#if defined(__x86_64__)
+                    // Keep the frames in a register for all R rows: without this GCC
+                    // reloads them as a memory operand of every FMA (loads, not FMAs,
+                    // then bound the tile).
+                    __asm__("" : "+v"(xv[v]));
+#endif
                 }
 #pragma GCC unroll 8
                 for (int r = 0; r < R; ++r) {
