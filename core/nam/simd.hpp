@@ -41,7 +41,9 @@ using VecI = std::int32_t __attribute__((vector_size(kLanes * sizeof(float))));
 
 inline void store(float* p, VecF v) noexcept { std::memcpy(p, &v, sizeof(v)); }
 
-[[nodiscard]] inline VecF splat(float s) noexcept { return VecF{} + s; }
+// s - 0 is s exactly (also -0 and NaN), and GCC folds it into a plain
+// broadcast (an FMA's {1to16} operand); `VecF{} + s` costs an add first.
+[[nodiscard]] inline VecF splat(float s) noexcept { return s - VecF{}; }
 
 // Lane i of v in every lane (a register shuffle, no memory round trip).
 [[nodiscard]] inline VecF lane(VecF v, int i) noexcept {
