@@ -23,8 +23,8 @@ public:
               NamMetadata metadata, const NamBuildOptions& options);
 
     void prepare(std::size_t max_block) override;
-    void reset() noexcept override;
-    void process_buffer(const float* in, float* out, std::size_t n) noexcept override;
+    void reset() noexcept RIGD_RT override;
+    void process_buffer(const float* in, float* out, std::size_t n) noexcept RIGD_RT override;
     [[nodiscard]] std::size_t prewarm_samples() const noexcept override;
     [[nodiscard]] std::string_view kernel_name() const noexcept override { return kernel_name_; }
 

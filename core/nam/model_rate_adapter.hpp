@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/nam/nam_model.hpp"
+#include "core/rt.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -23,9 +24,9 @@ public:
     static constexpr double kKaiserBeta = 8.0; // window shape (about -80 dB sidelobes)
 
     void prepare(double device_rate_hz, double model_rate_hz, std::size_t max_block);
-    void reset() noexcept;
+    void reset() noexcept RIGD_RT;
     // In place over a device-rate block of at most max_block frames.
-    void process(std::span<float> block, NamModel& model) noexcept;
+    void process(std::span<float> block, NamModel& model) noexcept RIGD_RT;
 
     [[nodiscard]] bool active() const noexcept { return active_; }
     // Frames the model may be asked for in one call: prepare it with this.

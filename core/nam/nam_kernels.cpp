@@ -5,6 +5,7 @@
 #include "core/nam/nam_kernels.hpp"
 
 #include "core/nam/simd.hpp"
+#include "core/rt.hpp"
 
 #include <cstddef>
 
@@ -36,6 +37,8 @@ constexpr int kVecTile = kLanes >= 16 ? 4 : 2;
         return simd::sigmoid(z);
     case Activation::leaky_relu:
         return z > 0.0f ? z : z * slope;
+    default: // the 0.6/0.7 activations run on the general WaveNet only
+        break;
     }
     return z;
 }
@@ -65,6 +68,9 @@ inline void tile(const float* w, int ldw, int r0, const float* const* ptrs, int 
 #pragma GCC unroll 8
         for (int v = 0; v < V; ++v) {
             x[v] = simd::load(p + v * kLanes);
+#if defined(__x86_64__)
+            __asm__("" : "+v"(x[v])); // in a register for all R rows (see dense_tile)
+#endif
         }
 #pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
@@ -118,7 +124,7 @@ inline void gemm(const float* w, int rows_rt, const float* const* ptrs, int j_co
 
 template <int kC, int kK>
 void wavenet_array(WaveNetArrayView& array, const WaveNetScratch& scratch, int nvec, const float* input,
-                   int input_stride, float* skip, float* head_out, bool last) noexcept {
+                   int input_stride, float* skip, float* head_out, bool last) noexcept RIGD_RT {
     const int ch = kC > 0 ? kC : array.channels;
     const int k = kK > 0 ? kK : array.kernel_size;
     const int j_count = k * ch + 1;
@@ -233,7 +239,7 @@ WaveNetArrayKernel pick_wavenet(const WaveNetArrayView& a, bool allow_fixed, boo
 constexpr int kMaxLstmVecs = 512 * 4 / kLanes; // hidden sizes up to 512
 
 template <int kH, int kLayers>
-void lstm_run(LstmView& m, const float* in, float* out, std::size_t n) noexcept {
+void lstm_run(LstmView& m, const float* in, float* out, std::size_t n) noexcept RIGD_RT {
     const int h = kH > 0 ? kH : m.hidden;
     const int layers = kLayers > 0 ? kLayers : m.layers;
     constexpr int kP = kH > 0 ? (kH + kLanes - 1) / kLanes * kLanes : 0;
@@ -394,6 +400,8 @@ LstmKernel pick_lstm(int hidden, int layers, bool allow_fixed, bool& fixed) {
     fixed = true;
     if (allow_fixed) {
         switch (hidden * 10 + layers) {
+        case 31: return &lstm_run<3, 1>; // NAM Core's example 1x3
+        case 41: return &lstm_run<4, 1>;
         case 81: return &lstm_run<8, 1>;
         case 82: return &lstm_run<8, 2>;
         case 121: return &lstm_run<12, 1>;
@@ -407,13 +415,256 @@ LstmKernel pick_lstm(int hidden, int layers, bool allow_fixed, bool& fixed) {
     return &lstm_run<0, 0>;
 }
 
+// Register tile: R output rows x V vectors of frames, summed over taps
+// (outer) and input rows (inner), then over an optional second 1x1 source
+// (the input mixin) after the bias; epi(row, frame, value) stores.
+template <int R, int V, int kIn, class Epi>
+inline void dense_tile(const DenseView& m, const float* in, std::size_t in_stride, const DenseView* m2,
+                       const float* in2, std::size_t in2_stride, int o0, std::size_t f0, Epi& epi) noexcept {
+    VecF acc[R][V];
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 8
+        for (int v = 0; v < V; ++v) {
+            acc[r][v] = VecF{};
+        }
+    }
+    const auto add = [&]<int kN>(const DenseView& d, const float* src, std::size_t stride) noexcept {
+        const int n_in = kN > 0 ? kN : d.in;
+        for (int t = 0; t < d.taps; ++t) {
+            const std::ptrdiff_t back = static_cast<std::ptrdiff_t>(d.taps - 1 - t) * d.dilation;
+            const float* wt = d.w + static_cast<std::size_t>((t * d.out + o0) * n_in);
+            const float* xt = src + f0 - back;
+#pragma GCC unroll 16
+            for (int i = 0; i < n_in; ++i) {
+                const float* x = xt + static_cast<std::size_t>(i) * stride;
+                VecF xv[V];
+#pragma GCC unroll 8
+                for (int v = 0; v < V; ++v) {
+                    xv[v] = simd::load(x + v * kLanes);
+#if defined(__x86_64__)
+                    // Keep the frames in a register for all R rows: without this GCC
+                    // reloads them as a memory operand of every FMA (loads, not FMAs,
+                    // then bound the tile).
+                    __asm__("" : "+v"(xv[v]));
+#endif
+                }
+#pragma GCC unroll 8
+                for (int r = 0; r < R; ++r) {
+                    const VecF wv = simd::splat(wt[r * n_in + i]);
+#pragma GCC unroll 8
+                    for (int v = 0; v < V; ++v) {
+                        acc[r][v] += wv * xv[v];
+                    }
+                }
+            }
+        }
+    };
+    add.template operator()<kIn>(m, in, in_stride);
+    if (m.b != nullptr) {
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) {
+            const VecF bv = simd::splat(m.b[static_cast<std::size_t>(o0 + r)]);
+#pragma GCC unroll 8
+            for (int v = 0; v < V; ++v) {
+                acc[r][v] += bv;
+            }
+        }
+    }
+    if (m2 != nullptr) {
+        add.template operator()<0>(*m2, in2, in2_stride); // after the conv's bias, as the reference adds conv + mixin
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 8
+        for (int v = 0; v < V; ++v) {
+            epi(o0 + r, f0 + static_cast<std::size_t>(v * kLanes), acc[r][v]);
+        }
+    }
+}
+
+template <int R, int kIn, class Epi>
+inline void dense_rows(const DenseView& m, const float* in, std::size_t in_stride, const DenseView* m2,
+                       const float* in2, std::size_t in2_stride, int o0, std::size_t np, Epi& epi) noexcept {
+    // 16 accumulators (8 on 16-register ISAs): 8 rows x 2 vectors or 4 x 4.
+    constexpr int kV = R == 8 ? (kLanes >= 16 ? 2 : 1) : (kLanes >= 16 ? 4 : 2);
+    std::size_t f = 0;
+    for (; f + kV * kLanes <= np; f += kV * kLanes) {
+        dense_tile<R, kV, kIn>(m, in, in_stride, m2, in2, in2_stride, o0, f, epi);
+    }
+    for (; f < np; f += kLanes) {
+        dense_tile<R, 1, kIn>(m, in, in_stride, m2, in2, in2_stride, o0, f, epi);
+    }
+}
+
+// epi(row, frame, W * in (+ W2 * in2) + bias) over np frames (a multiple of
+// kLanes). Taps read in - (taps-1-t)*dilation: `in` is the block's first frame.
+// kIn > 0 fixes W's input rows at compile time (the same sums, unrolled).
+template <int kIn, class Epi>
+void dense_apply_n(const DenseView& m, const float* in, std::size_t in_stride, const DenseView* m2, const float* in2,
+                   std::size_t in2_stride, std::size_t np, Epi& epi) noexcept {
+    int o = 0;
+    for (; o + 8 <= m.out; o += 8) {
+        dense_rows<8, kIn>(m, in, in_stride, m2, in2, in2_stride, o, np, epi);
+    }
+    for (; o + 4 <= m.out; o += 4) {
+        dense_rows<4, kIn>(m, in, in_stride, m2, in2, in2_stride, o, np, epi);
+    }
+    switch (m.out - o) {
+    case 3: dense_rows<3, kIn>(m, in, in_stride, m2, in2, in2_stride, o, np, epi); break;
+    case 2: dense_rows<2, kIn>(m, in, in_stride, m2, in2, in2_stride, o, np, epi); break;
+    case 1: dense_rows<1, kIn>(m, in, in_stride, m2, in2, in2_stride, o, np, epi); break;
+    default: break;
+    }
+}
+
+// The A2 widths (3 and 8 channels) and the A1 ones get compile-time sizes.
+template <class Epi>
+void dense_apply(const DenseView& m, const float* in, std::size_t in_stride, const DenseView* m2, const float* in2,
+                 std::size_t in2_stride, std::size_t np, Epi epi) noexcept {
+    switch (m.in) {
+    case 3: dense_apply_n<3>(m, in, in_stride, m2, in2, in2_stride, np, epi); break;
+    case 4: dense_apply_n<4>(m, in, in_stride, m2, in2, in2_stride, np, epi); break;
+    case 8: dense_apply_n<8>(m, in, in_stride, m2, in2, in2_stride, np, epi); break;
+    case 16: dense_apply_n<16>(m, in, in_stride, m2, in2, in2_stride, np, epi); break;
+    default: dense_apply_n<0>(m, in, in_stride, m2, in2, in2_stride, np, epi); break;
+    }
+}
+
+// out rows = W * in rows (+ bias).
+void apply_dense(const DenseView& m, const float* in, std::size_t in_stride, float* out, std::size_t out_stride,
+                 std::size_t np) noexcept {
+    dense_apply(m, in, in_stride, nullptr, nullptr, 0, np, [out, out_stride](int r, std::size_t f, VecF v) noexcept {
+        simd::store(out + static_cast<std::size_t>(r) * out_stride + f, v);
+    });
+}
+
+// tanh with NAM's rational "fast tanh" (Fasttanh activations only).
+[[nodiscard]] inline VecF nam_fast_tanh(VecF x) noexcept {
+    const VecF ax = x < 0.0f ? -x : x;
+    const VecF x2 = x * x;
+    const VecF num =
+        x * (2.45550750702956f + 2.45550750702956f * ax + (0.893229853513558f + 0.821226666969744f * ax) * x2);
+    const VecF inner = x + 0.814642734961073f * x * ax;
+    const VecF ainner = inner < 0.0f ? -inner : inner;
+    return num / (2.44506634652299f + (2.44506634652299f + x2) * ainner);
+}
+
+[[nodiscard]] inline VecF activate(VecF x, const ActivationView& a, float slope) noexcept {
+    switch (a.type) {
+    case Activation::tanh:
+        return simd::tanh(x);
+    case Activation::fast_tanh:
+        return nam_fast_tanh(x);
+    case Activation::relu:
+        return x > 0.0f ? x : simd::splat(0.0f);
+    case Activation::hardtanh: {
+        const VecF lo = x < -1.0f ? simd::splat(-1.0f) : x;
+        return lo > 1.0f ? simd::splat(1.0f) : lo;
+    }
+    case Activation::leaky_hardtanh: {
+        const VecF below = (x - a.min_val) * a.min_slope + a.min_val;
+        const VecF above = (x - a.max_val) * a.max_slope + a.max_val;
+        const VecF mid = x > a.max_val ? above : x;
+        return x < a.min_val ? below : mid;
+    }
+    case Activation::leaky_relu:
+        return x > 0.0f ? x : x * a.negative_slope;
+    case Activation::prelu:
+        return x > 0.0f ? x : x * slope;
+    case Activation::sigmoid:
+        return simd::sigmoid(x);
+    case Activation::silu:
+        return x * simd::sigmoid(x);
+    case Activation::hardswish: {
+        const VecF mid = x * (x + 3.0f) * (1.0f / 6.0f);
+        const VecF hi = x >= 3.0f ? x : mid;
+        return x <= -3.0f ? simd::splat(0.0f) : hi;
+    }
+    case Activation::softsign: {
+        const VecF ax = x < 0.0f ? -x : x;
+        return x / (1.0f + ax);
+    }
+    }
+    return x;
+}
+
+[[nodiscard]] inline float prelu_slope(const ActivationView& a, int row) noexcept {
+    if (a.type != Activation::prelu || a.slope_count == 0) {
+        return 0.0f;
+    }
+    return a.slope_count == 1 ? a.slopes[0] : a.slopes[row];
+}
+
+void activate_rows(float* rows, std::size_t stride, int count, const ActivationView& a,
+                   std::size_t np) noexcept RIGD_RT {
+    for (int r = 0; r < count; ++r) {
+        float* x = rows + static_cast<std::size_t>(r) * stride;
+        const float slope = prelu_slope(a, r);
+        for (std::size_t f = 0; f < np; f += kLanes) {
+            simd::store(x + f, activate(simd::load(x + f), a, slope));
+        }
+    }
+}
+
+
+// The general WaveNet's entry points.
+void general_dense(const DenseView& m, const float* in, std::size_t in_stride, float* out, std::size_t out_stride,
+                   std::size_t np) noexcept RIGD_RT {
+    apply_dense(m, in, in_stride, out, out_stride, np);
+}
+
+template <int kAct>
+void plain_conv_act(const DenseView& conv, const float* in, std::size_t in_stride, const DenseView& mixin,
+                    const float* cond, const ActivationView& act, float* z, float* skip, std::size_t stride,
+                    std::size_t np) noexcept RIGD_RT {
+    dense_apply(conv, in, in_stride, &mixin, cond, stride, np,
+                [&act, z, skip, stride](int r, std::size_t f, VecF v) noexcept {
+                    VecF a;
+                    if constexpr (kAct == 0) {
+                        a = v > 0.0f ? v : v * act.negative_slope;
+                    } else if constexpr (kAct == 1) {
+                        (void)act;
+                        a = simd::tanh(v);
+                    } else {
+                        a = activate(v, act, prelu_slope(act, r));
+                    }
+                    const std::size_t at = static_cast<std::size_t>(r) * stride + f;
+                    simd::store(z + at, a);
+                    simd::store(skip + at, simd::load(skip + at) + a);
+                });
+}
+
+// The activation is picked once per layer, not per vector.
+void general_plain_conv(const DenseView& conv, const float* in, std::size_t in_stride, const DenseView& mixin,
+                        const float* cond, const ActivationView& act, float* z, float* skip, std::size_t stride,
+                        std::size_t np) noexcept RIGD_RT {
+    if (act.type == Activation::leaky_relu) {
+        plain_conv_act<0>(conv, in, in_stride, mixin, cond, act, z, skip, stride, np);
+    } else if (act.type == Activation::tanh) {
+        plain_conv_act<1>(conv, in, in_stride, mixin, cond, act, z, skip, stride, np);
+    } else {
+        plain_conv_act<2>(conv, in, in_stride, mixin, cond, act, z, skip, stride, np);
+    }
+}
+
+void general_residual(const DenseView& m, const float* z, const float* x, float* next, std::size_t stride,
+                      std::size_t np) noexcept RIGD_RT {
+    dense_apply(m, z, stride, nullptr, nullptr, 0, np, [x, next, stride](int r, std::size_t f, VecF v) noexcept {
+        const std::size_t at = static_cast<std::size_t>(r) * stride + f;
+        simd::store(next + at, simd::load(x + at) + v);
+    });
+}
+
 #define RIGD_NAM_STRINGIFY2(x) #x
 #define RIGD_NAM_STRINGIFY(x) RIGD_NAM_STRINGIFY2(x)
 
 } // namespace
 
 namespace {
-constexpr NamKernelTable kTable{RIGD_NAM_STRINGIFY(RIGD_NAM_ISA), kLanes, &pick_wavenet, &pick_lstm};
+constexpr NamKernelTable kTable{
+    RIGD_NAM_STRINGIFY(RIGD_NAM_ISA), kLanes, &pick_wavenet, &pick_lstm,
+    GeneralWaveNetKernels{&general_dense, &general_plain_conv, &general_residual, &activate_rows}};
 } // namespace
 
 const NamKernelTable& kernels_for_this_isa() { return kTable; }

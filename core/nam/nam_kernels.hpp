@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/nam/activation.hpp"
+#include "core/rt.hpp"
 
 #include <cstddef>
 
@@ -51,7 +52,7 @@ struct WaveNetScratch {
 // layer's output goes to scratch.array_out for the next array.
 using WaveNetArrayKernel = void (*)(WaveNetArrayView& array, const WaveNetScratch& scratch, int nvec,
                                     const float* input, int input_stride, float* skip, float* head_out,
-                                    bool last) noexcept;
+                                    bool last) noexcept RIGD_RT;
 
 struct LstmView {
     int layers = 1;
@@ -65,7 +66,44 @@ struct LstmView {
     float head_b = 0.0f;
 };
 
-using LstmKernel = void (*)(LstmView& lstm, const float* in, float* out, std::size_t n) noexcept;
+using LstmKernel = void (*)(LstmView& lstm, const float* in, float* out, std::size_t n) noexcept RIGD_RT;
+
+// The general (format 0.6/0.7) WaveNet's kernels, over rows of frames (row
+// r of a buffer at rows + r * stride); np is a multiple of the table's lanes.
+struct DenseView {
+    int in = 0;
+    int out = 0;
+    int taps = 1;
+    int dilation = 1;
+    const float* w = nullptr; // [tap][out][in], dense (zero blocks for groups)
+    const float* b = nullptr; // out biases, or none
+};
+
+struct ActivationView {
+    Activation type = Activation::tanh;
+    float negative_slope = 0.01f;
+    const float* slopes = nullptr; // PReLU, per row (or one for all)
+    int slope_count = 0;
+    float min_val = -1.0f;
+    float max_val = 1.0f;
+    float min_slope = 0.01f;
+    float max_slope = 0.01f;
+};
+
+struct GeneralWaveNetKernels {
+    // out = W * in (+ b); taps read in - (taps-1-t)*dilation.
+    void (*dense)(const DenseView& m, const float* in, std::size_t in_stride, float* out, std::size_t out_stride,
+                  std::size_t np) noexcept RIGD_RT = nullptr;
+    // z = act(conv(in) + b + mixin(cond)); skip += z (z, skip: `stride`).
+    void (*plain_conv)(const DenseView& conv, const float* in, std::size_t in_stride, const DenseView& mixin,
+                       const float* cond, const ActivationView& act, float* z, float* skip, std::size_t stride,
+                       std::size_t np) noexcept RIGD_RT = nullptr;
+    // next = x + W * z + b.
+    void (*residual)(const DenseView& m, const float* z, const float* x, float* next, std::size_t stride,
+                     std::size_t np) noexcept RIGD_RT = nullptr;
+    void (*activate)(float* rows, std::size_t stride, int count, const ActivationView& a,
+                     std::size_t np) noexcept RIGD_RT = nullptr;
+};
 
 struct NamKernelTable {
     const char* isa = "";
@@ -74,6 +112,7 @@ struct NamKernelTable {
     // gating) and `allow_fixed`, else the general one; `fixed` says which.
     WaveNetArrayKernel (*wavenet)(const WaveNetArrayView& array, bool allow_fixed, bool& fixed) = nullptr;
     LstmKernel (*lstm)(int hidden, int layers, bool allow_fixed, bool& fixed) = nullptr;
+    GeneralWaveNetKernels general;
 };
 
 // The best kernel set for this CPU (off the RT thread; cached). In a

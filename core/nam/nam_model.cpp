@@ -2,6 +2,8 @@
 
 #include "core/nam/lstm_model.hpp"
 #include "core/nam/nam_loader.hpp"
+#include "core/nam/general_wavenet_model.hpp"
+#include "core/nam/switching_model.hpp"
 #include "core/nam/wavenet_model.hpp"
 
 #include <algorithm>
@@ -24,7 +26,17 @@ void NamModel::prewarm() {
 
 std::unique_ptr<NamModel> build_nam_model(const NamFile& file, const NamBuildOptions& options) {
     if (const auto* wn = std::get_if<WaveNetConfig>(&file.config)) {
-        return std::make_unique<WaveNetModel>(*wn, file.weights, file.sample_rate_hz, file.metadata, options);
+        if (wn->slimmable()) {
+            return SwitchingModel::slimmable_wavenet(file, options);
+        }
+        if (wn->a1 && !options.general_wavenet) {
+            return std::make_unique<WaveNetModel>(*wn, file.weights, file.sample_rate_hz, file.metadata, options);
+        }
+        return std::make_unique<GeneralWaveNetModel>(*wn, file.weights, file.sample_rate_hz, file.metadata,
+                                                     options);
+    }
+    if (std::holds_alternative<ContainerConfig>(file.config)) {
+        return SwitchingModel::container(file, options);
     }
     return std::make_unique<LstmModel>(std::get<LstmConfig>(file.config), file.weights, file.sample_rate_hz,
                                        file.metadata, options);

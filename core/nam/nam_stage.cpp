@@ -23,6 +23,8 @@ constexpr std::array kParams{
               .max = 1.0f,
               .default_value = 0.0f,
               .kind = ParamKind::toggle},
+    // Slimmable models only: 1 = the full model (the reference's default).
+    ParamInfo{.name = "size", .unit = "", .min = 0.0f, .max = 1.0f, .default_value = 1.0f},
 };
 constexpr std::array kTextParams{TextParamInfo{.name = "model", .folder = "models"}};
 
@@ -44,6 +46,11 @@ void NamStage::on_param_changed(std::size_t index, float value) noexcept {
         break;
     case kMix:
         mix_.set_target(value);
+        break;
+    case kSize:
+        if (model_) {
+            model_->set_size(value);
+        }
         break;
     default:
         break;
@@ -91,6 +98,7 @@ void NamStage::set_text(std::size_t index, std::string_view value, const std::fi
     // Build everything aside first: on any error the current model stays.
     NamFile file = load_nam_file(resolved);
     std::unique_ptr<NamModel> fresh = build_nam_model(file);
+    fresh->select_size(param(kSize));
     std::unique_ptr<NamModel> old = std::move(model_);
     model_ = std::move(fresh);
     try {

@@ -13,8 +13,11 @@
 
 namespace rigd::core::nam {
 
-// `nam`: a neural amp model (.nam, WaveNet or LSTM) with input/output gain,
-// dry/wet mix and optional loudness normalisation. With no model the stage
+// `nam`: a neural amp model (.nam: WaveNet, LSTM or SlimmableContainer) with
+// input/output gain, dry/wet mix and optional loudness normalisation. `size`
+// (0..1) picks the submodel of a SlimmableContainer or the width of a
+// slimmable WaveNet: every submodel is prewarmed at load and a change
+// crossfades on the audio thread without allocating. With no model the stage
 // passes audio through. A model trained at another rate than the device runs
 // at its own rate behind a resampler (latency_samples() reports the delay,
 // status() the mismatch). Changing the model is done by the control layer
@@ -26,7 +29,7 @@ public:
     static constexpr double kNormalizeTargetDb = -18.0;
     static constexpr double kRampMs = 20.0;
 
-    enum Param : std::size_t { kInputGainDb, kOutputGainDb, kMix, kNormalize };
+    enum Param : std::size_t { kInputGainDb, kOutputGainDb, kMix, kNormalize, kSize };
 
     NamStage();
 
@@ -35,9 +38,9 @@ public:
     [[nodiscard]] std::span<const TextParamInfo> text_params() const noexcept override;
 
     void prepare(const ProcessSpec& spec) override;
-    void reset() noexcept override;
-    float process_sample(float x) noexcept override;
-    void process_block(std::span<float> block) noexcept override;
+    void reset() noexcept RIGD_RT override;
+    float process_sample(float x) noexcept RIGD_RT override;
+    void process_block(std::span<float> block) noexcept RIGD_RT override;
     [[nodiscard]] int latency_samples() const noexcept override;
 
     // Loads, builds and (if prepared) prewarms the model; on any error the

@@ -41,16 +41,18 @@ using VecI = std::int32_t __attribute__((vector_size(kLanes * sizeof(float))));
 
 inline void store(float* p, VecF v) noexcept { std::memcpy(p, &v, sizeof(v)); }
 
-[[nodiscard]] inline VecF splat(float s) noexcept { return VecF{} + s; }
+// s - 0 is s exactly (also -0 and NaN), and GCC folds it into a plain
+// broadcast (an FMA's {1to16} operand); `VecF{} + s` costs an add first.
+[[nodiscard]] inline VecF splat(float s) noexcept { return s - VecF{}; }
 
 // Lane i of v in every lane (a register shuffle, no memory round trip).
+[[nodiscard]] inline VecF lane(VecF v, int i) noexcept {
 #if defined(__clang__)
-// clang has no __builtin_shuffle; a subscript and a splat are the same
-// broadcast once i is a constant (it always is after inlining).
-[[nodiscard]] inline VecF lane(VecF v, int i) noexcept { return VecF{} + v[i]; }
+    return VecF{} + v[i]; // clang has no __builtin_shuffle with a runtime mask
 #else
-[[nodiscard]] inline VecF lane(VecF v, int i) noexcept { return __builtin_shuffle(v, VecI{} + i); }
+    return __builtin_shuffle(v, VecI{} + i);
 #endif
+}
 
 // tanh as x P(x^2) / Q(x^2) with a rational minimax fit on [0, 9] (degree
 // 13/6; fitted for this project with mpmath, see bench/nam/RESULTS.md):

@@ -152,6 +152,13 @@ void WaveNetModel::prepare(std::size_t max_block) {
         skip_total += ch * stride;
     }
     state_.assign(total, 0.0f);
+    stale_.clear();
+    for (const LayerArray& a : arrays_) {
+        for (const WaveNetLayerView& l : a.layers) {
+            stale_.emplace_back();
+            stale_.back().prepare(a.config.kernel_size, l.dilation);
+        }
+    }
     std::size_t i = 0;
     for (LayerArray& a : arrays_) {
         for (WaveNetLayerView& l : a.layers) {
@@ -173,21 +180,42 @@ void WaveNetModel::prepare(std::size_t max_block) {
 }
 
 void WaveNetModel::save_reset_state() {
-    reset_state_ = state_;
     reset_writes_.clear();
+    stale_values_.clear();
+    lazy_reset_ = !state_.empty();
     for (const LayerArray& a : arrays_) {
         for (const WaveNetLayerView& l : a.layers) {
             reset_writes_.push_back(l.write);
+            stale_values_.emplace_back();
+            lazy_reset_ = lazy_reset_ && constant_rows(l.buffer, static_cast<std::size_t>(l.stride), a.config.channels,
+                                                       static_cast<std::size_t>(l.write),
+                                                       static_cast<std::size_t>(l.history), stale_values_.back());
         }
+    }
+    reset_state_.clear();
+    if (!lazy_reset_) {
+        reset_state_ = state_;
+    }
+    for (StaleHistory& s : stale_) {
+        s.clear();
     }
 }
 
 void WaveNetModel::reset() noexcept {
-    if (reset_state_.size() != state_.size()) {
+    if (reset_writes_.empty()) {
         return; // not prepared
     }
-    std::copy(reset_state_.begin(), reset_state_.end(), state_.begin());
     std::size_t i = 0;
+    if (lazy_reset_) {
+        for (LayerArray& a : arrays_) {
+            for (WaveNetLayerView& l : a.layers) {
+                l.write = l.history;
+                stale_[i++].reset(l.write);
+            }
+        }
+        return;
+    }
+    std::copy(reset_state_.begin(), reset_state_.end(), state_.begin());
     for (LayerArray& a : arrays_) {
         for (WaveNetLayerView& l : a.layers) {
             l.write = reset_writes_[i++];
@@ -219,16 +247,22 @@ void WaveNetModel::process_chunk(const float* in, float* out, std::size_t n) noe
     // Frames past n are computed and discarded: the next chunk overwrites
     // them before anything reads them (test_nam_parity "block output equals
     // per-sample output").
+    std::size_t li = 0;
     for (LayerArray& a : arrays_) {
         const std::size_t ch = static_cast<std::size_t>(a.config.channels);
         for (WaveNetLayerView& l : a.layers) {
+            StaleHistory& stale = stale_[li];
             if (static_cast<std::size_t>(l.write) + padded > static_cast<std::size_t>(l.stride)) {
                 for (std::size_t r = 0; r < ch; ++r) {
                     float* row = l.buffer + r * static_cast<std::size_t>(l.stride);
                     std::memmove(row, row + (l.write - l.history), static_cast<std::size_t>(l.history) * sizeof(float));
                 }
+                stale.rewind(l.write - l.history);
                 l.write = l.history;
             }
+            stale.fill(l.buffer, static_cast<std::size_t>(l.stride), a.config.channels, stale_values_[li].data(),
+                       l.write, padded);
+            ++li;
         }
     }
     std::fill_n(skip_.begin(), static_cast<std::size_t>(arrays_[0].config.channels) * stride, 0.0f);

@@ -3,6 +3,7 @@
 #include "core/nam/nam_file.hpp"
 #include "core/nam/nam_kernels.hpp"
 #include "core/nam/nam_model.hpp"
+#include "core/nam/stale_history.hpp"
 
 #include <cstddef>
 #include <string>
@@ -21,17 +22,21 @@ namespace rigd::core::nam {
 //
 // Each layer keeps its input rows with (K-1)*d frames of history in front of
 // the block; every few chunks the history is copied back to the front of the
-// row (a "rewind"), so every tap reads one contiguous window.
+// row (a "rewind"), so every tap reads one contiguous window. reset() is
+// O(layers): the prewarmed history is constant per row and is written into
+// the taps' windows as they reach it (StaleHistory).
 class WaveNetModel final : public NamModel {
 public:
     WaveNetModel(const WaveNetConfig& config, const std::vector<float>& weights, double sample_rate_hz,
                  NamMetadata metadata, const NamBuildOptions& options);
 
     void prepare(std::size_t max_block) override;
-    void reset() noexcept override;
-    void process_buffer(const float* in, float* out, std::size_t n) noexcept override;
+    void reset() noexcept RIGD_RT override;
+    void process_buffer(const float* in, float* out, std::size_t n) noexcept RIGD_RT override;
     [[nodiscard]] std::size_t prewarm_samples() const noexcept override;
     [[nodiscard]] std::string_view kernel_name() const noexcept override { return kernel_name_; }
+    // reset() costs O(layers), the history filled lazily (tests).
+    [[nodiscard]] bool lazy_reset() const noexcept { return lazy_reset_; }
 
 private:
     struct LayerWeights {
@@ -61,8 +66,12 @@ private:
     std::size_t chunk_ = 0; // frames per internal chunk (<= max_block_)
 
     std::vector<float> state_;       // every layer's input history + block
-    std::vector<float> reset_state_; // state_ after prewarm
+    std::vector<float> reset_state_; // state_ after prewarm, unless lazy_reset_
     std::vector<int> reset_writes_;
+    // O(1) reset: the saved state is constant per row (see StaleHistory).
+    bool lazy_reset_ = false;
+    std::vector<StaleHistory> stale_;              // per layer, all arrays
+    std::vector<std::vector<float>> stale_values_; // per layer: one value per row
     std::vector<float> cond_;        // the input (the condition), 1 row
     std::vector<float> act_;         // pre-activation / activation rows
     std::vector<float> skip_;        // per array C rows, stacked

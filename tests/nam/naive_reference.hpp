@@ -154,8 +154,8 @@ private:
         case Activation::hardtanh: return z < -1 ? -1.0 : (z > 1 ? 1.0 : z);
         case Activation::sigmoid: return 1.0 / (1.0 + std::exp(-z));
         case Activation::leaky_relu: return z > 0 ? z : z * c.negative_slope;
+        default: throw std::logic_error("naive A1 WaveNet: not an A1 activation");
         }
-        return z;
     }
 
     core::nam::WaveNetConfig cfg_;

@@ -84,38 +84,100 @@ TEST_CASE("every shipped 0.5.x model loads with the right sizes and defaults") {
     CHECK(load_nam_file(model_path("namcore_wavenet.nam")).weights.size() == 131);
 }
 
-TEST_CASE("newer formats and unsupported features are refused, naming the feature") {
-    struct Case {
-        const char* file;
-        const char* names;
-    };
-    for (const Case c : {Case{"namcore_slimmable_container.nam", "SlimmableContainer"},
-                         Case{"namcore_slimmable_wavenet.nam", "slimmable"},
-                         Case{"namcore_wavenet_condition_dsp.nam", "condition_dsp"},
-                         Case{"namcore_wavenet_a2_max.nam", "condition_dsp"}}) {
-        CAPTURE(std::string(c.file));
-        try {
-            (void)load_nam_file(model_path(c.file));
-            FAIL("loaded an unsupported file");
-        } catch (const NamLoadError& e) {
-            CHECK(e.problem().find(c.names) != std::string::npos);
-            CHECK(e.file().find(c.file) != std::string::npos);
-            MESSAGE(std::string(e.what()));
-        }
-    }
-    // The A2 features one by one, and the other architectures.
-    for (const char* key : {"bottleneck", "gating_mode", "kernel_sizes", "head1x1", "layer1x1", "groups_input",
-                            "conv_pre_film"}) {
-        CHECK(problem_of(tiny(kTinyWeights, "\"gated\"", std::string("\"") + key + "\": 2, \"gated\""))
-                  .find(key) != std::string::npos);
-    }
+TEST_CASE("every shipped 0.6/0.7 model loads") {
+    const NamFile a2 = load_nam_file(model_path("namcore_wavenet_a2_max.nam"));
+    const auto& wn = std::get<WaveNetConfig>(a2.config);
+    CHECK_FALSE(wn.a1);
+    REQUIRE(wn.condition_dsp != nullptr);
+    CHECK(wn.layer_arrays[0].condition_size == 8);
+    CHECK(wn.layer_arrays[0].films[kLayer1x1PostFilm].groups == 8);
+    const auto& cond = std::get<WaveNetConfig>(wn.condition_dsp->config);
+    CHECK(cond.layer_arrays[1].gating[0] == GatingMode::blended);
+    CHECK(cond.layer_arrays[1].activations[0].type == Activation::prelu);
+    CHECK(cond.layer_arrays[1].activations[0].negative_slopes.size() == 2);
+    CHECK(cond.layer_arrays[1].secondary[0].type == Activation::leaky_hardtanh);
+    CHECK(cond.layer_arrays[1].secondary[0].max_val == doctest::Approx(0.9));
+
+    const NamFile slim = load_nam_file(model_path("namcore_slimmable_wavenet.nam"));
+    CHECK(std::get<WaveNetConfig>(slim.config).slimmable());
+    CHECK(std::get<WaveNetConfig>(slim.config).layer_arrays[0].slimmable_channels == std::vector<int>{1, 2, 3});
+
+    const NamFile box = load_nam_file(model_path("namcore_slimmable_container.nam"));
+    const auto& c = std::get<ContainerConfig>(box.config);
+    REQUIRE(c.submodels.size() == 3);
+    CHECK(c.submodels[0].max_value == 0.33);
+    CHECK(std::string(c.submodels[0].model->architecture()) == "LSTM");
+    CHECK(c.submodels[2].model->weights.size() == 842);
+    CHECK(std::get<WaveNetConfig>(c.submodels[2].model->config).a1);
+
+    CHECK_FALSE(std::get<WaveNetConfig>(load_nam_file(model_path("namcore_wavenet_condition_dsp.nam")).config).a1);
+}
+
+TEST_CASE("refused files and features name the file and the field") {
     CHECK(problem_of(tiny(kTinyWeights, "\"WaveNet\"", "\"ConvNet\"")).find("ConvNet") != std::string::npos);
     CHECK(problem_of(tiny(kTinyWeights, "\"WaveNet\"", "\"Linear\"")).find("Linear") != std::string::npos);
-    CHECK(problem_of(tiny(kTinyWeights, "\"Tanh\"", "\"Fasttanh\"")).find("Fasttanh") != std::string::npos);
-    CHECK(problem_of(tiny(kTinyWeights, "0.5.4", "0.6.0")).find("0.6.0") != std::string::npos);
+    CHECK(problem_of(tiny(kTinyWeights, "\"Tanh\"", "\"Swish\"")).find("Swish") != std::string::npos);
+    CHECK(problem_of(tiny(kTinyWeights, "0.5.4", "0.6.0")).empty()); // the A1 keys are valid 0.6/0.7
+    CHECK(problem_of(tiny(kTinyWeights, "0.5.4", "0.7.3")).empty()); // the reference's "partial support"
+    CHECK(problem_of(tiny(kTinyWeights, "0.5.4", "0.8.0")).find("0.8.0") != std::string::npos);
     CHECK(problem_of(tiny(kTinyWeights, "0.5.4", "1.5.0")).find("1.5.0") != std::string::npos);
     CHECK(problem_of(tiny(kTinyWeights, "0.5.4", "0.4.9")).find("0.4.9") != std::string::npos);
     CHECK(problem_of(tiny(kTinyWeights, "0.5.4", "0.5")).find("X.Y.Z") != std::string::npos);
+
+    // 0.6/0.7 keys, malformed, each named with its path.
+    struct Case {
+        const char* from;
+        const char* to;
+        const char* names;
+    };
+    for (const Case c : {
+             Case{"\"gated\": false", "\"gating_mode\": \"sometimes\"", "config.layers[0].gating_mode"},
+             Case{"\"gated\": false", "\"gating_mode\": [\"none\", \"gated\"]", "config.layers[0].gating_mode"},
+             Case{"\"kernel_size\": 1", "\"kernel_sizes\": [1, 2]", "config.layers[0].kernel_sizes"},
+             Case{"\"kernel_size\": 1", "\"kernel_size\": 1, \"kernel_sizes\": [1]", "kernel_sizes"},
+             Case{"\"Tanh\"", "{\"type\": \"LeakyReLU\", \"negative_slope\": \"x\"}",
+                  "config.layers[0].activation.negative_slope"},
+             Case{"\"Tanh\"", "[\"Tanh\", \"ReLU\"]", "config.layers[0].activation"},
+             Case{"\"Tanh\"", "{\"type\": \"PReLU\", \"negative_slopes\": [0.1, 0.2]}", "PReLU"},
+             Case{"\"channels\": 1", "\"channels\": 1, \"groups_input\": 2", "config.layers[0].groups_input"},
+             Case{"\"channels\": 1", "\"channels\": 1, \"layer1x1\": {\"active\": true}",
+                  "config.layers[0].layer1x1.groups"},
+             Case{"\"channels\": 1", "\"channels\": 1, \"conv_pre_film\": 3", "config.layers[0].conv_pre_film"},
+             Case{"\"channels\": 1",
+                  "\"channels\": 1, \"layer1x1\": {\"active\": false, \"groups\": 1}, "
+                  "\"layer1x1_post_film\": {\"active\": true}",
+                  "layer1x1_post_film"},
+             Case{"\"channels\": 1",
+                  "\"channels\": 1, \"slimmable\": {\"method\": \"prune\", \"kwargs\": {}}",
+                  "config.layers[0].slimmable.method"},
+             Case{"\"channels\": 1",
+                  "\"channels\": 1, \"slimmable\": {\"method\": \"slice_channels_uniform\", "
+                  "\"kwargs\": {\"allowed_channels\": [2]}}",
+                  "config.layers[0].slimmable.kwargs.allowed_channels[0]"},
+             Case{"\"head_size\": 1, ", "\"head\": {\"out_channels\": 1, \"kernel_size\": 0, \"bias\": true}, ",
+                  "config.layers[0].head.kernel_size"},
+             Case{"\"head_scale\"", "\"head\": {\"channels\": 2}, \"head_scale\"", "config.head."},
+             Case{"\"condition_size\": 1", "\"condition_size\": 2", "config.layers[0].condition_size"},
+             Case{"\"head_scale\"", "\"condition_dsp\": {\"version\": \"0.5.4\"}, \"head_scale\"",
+                  "config.condition_dsp"},
+         }) {
+        CAPTURE(std::string(c.to));
+        const std::string problem = problem_of(tiny(kTinyWeights, c.from, c.to));
+        CHECK(problem.find(c.names) != std::string::npos);
+        MESSAGE(problem);
+    }
+    CHECK(problem_of(R"({"version": "0.7.0", "architecture": "SlimmableContainer", "weights": [],
+        "config": {"submodels": [{"max_value": 0.5, "model": {}}]}})")
+              .find("config.submodels[0].model") != std::string::npos);
+    // A condition model inside a condition model inside ...: refused past 4 levels.
+    std::string nested = tiny(kTinyWeights);
+    for (int i = 0; i < 5; ++i) {
+        nested = tiny(kTinyWeights, "\"head_scale\"", "\"condition_dsp\": " + nested + ", \"head_scale\"");
+    }
+    CHECK(problem_of(nested).find("nested") != std::string::npos);
+    CHECK(problem_of(R"({"version": "0.7.0", "architecture": "SlimmableContainer", "weights": [],
+        "config": {"submodels": []}})")
+              .find("config.submodels") != std::string::npos);
 }
 
 TEST_CASE("malformed files give a typed error naming file and problem") {

@@ -67,7 +67,7 @@ TEST_CASE("type 'nam' is registered with its parameters") {
     REQUIRE(s);
     CHECK(s->type() == "nam");
     const auto p = s->params();
-    REQUIRE(p.size() == 4);
+    REQUIRE(p.size() == 5);
     CHECK(p[0].name == "input_gain_db");
     CHECK(p[0].min == -24.0f);
     CHECK(p[0].max == 24.0f);
@@ -78,6 +78,8 @@ TEST_CASE("type 'nam' is registered with its parameters") {
     CHECK(p[3].name == "normalize");
     CHECK(p[3].kind == ParamKind::toggle);
     CHECK(p[3].default_value == 0.0f);
+    CHECK(p[4].name == "size");
+    CHECK(p[4].default_value == 1.0f); // the full model, as the reference with no size set
     REQUIRE(s->text_params().size() == 1);
     CHECK(s->text_params()[0].name == "model");
     CHECK(s->text_params()[0].folder == "models");
@@ -169,7 +171,10 @@ TEST_CASE("a bad model file throws NamLoadError and keeps the loaded model") {
         std::ofstream(bad) << R"({"version": "0.5.4", "architecture": "LSTM", "config": {)";
     }
     CHECK_THROWS_AS(s->set_text(0, "broken.nam", bad), NamLoadError);
-    CHECK_THROWS_AS(s->set_text(0, "slim.nam", model_path("namcore_slimmable_container.nam")), NamLoadError);
+    {
+        std::ofstream(bad) << R"({"version": "0.5.4", "architecture": "ConvNet", "config": {}, "weights": []})";
+    }
+    CHECK_THROWS_AS(s->set_text(0, "convnet.nam", bad), NamLoadError);
     std::filesystem::remove(bad);
     CHECK(s->text(0) == "namcore_lstm.nam");
     CHECK(s->status() == before);
