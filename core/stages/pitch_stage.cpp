@@ -56,17 +56,22 @@ void PitchStage::prepare(const ProcessSpec& spec) {
 void PitchStage::reset() noexcept {
     std::fill(buffer_.begin(), buffer_.end(), 0.0f);
     write_ = 0;
+    zero_run_ = buffer_.size();
+    mix_.snap(param(kMix));
+    update_ratio();
+    rest();
+}
+
+void PitchStage::rest() noexcept {
     fade_left_ = 0;
     // Start where a splice would have put the tap.
     if (ratio_ > 1.0) {
-        delay_ = kMinDelay + (ratio_ - 1.0) * fade_samples_ + min_lag() + 0.5 * span_;
+        delay_ = kMinDelay + (ratio_ - 1.0) * fade_samples_ + min_lag(); // shortest: a note starts early
     } else {
         delay_ = kMinDelay + min_lag();
     }
     down_trigger_ = kMinDelay + 2.0 * min_lag() + 1.0;
     old_delay_ = delay_;
-    mix_.snap(param(kMix));
-    update_ratio();
 }
 
 double PitchStage::min_lag() const noexcept { return std::fabs(1.0 - ratio_) * fade_samples_ + 1.0; }
@@ -219,6 +224,7 @@ void PitchStage::splice() noexcept {
 
 float PitchStage::tick(float x) noexcept {
     x = dsp::sanitize(x);
+    zero_run_ = x == 0.0f ? std::min(zero_run_ + 1, buffer_.size()) : 0;
     ++write_;
     buffer_[write_ & mask_] = x;
     float wet = read(delay_);
@@ -230,6 +236,13 @@ float PitchStage::tick(float x) noexcept {
     const float mix = mix_.next();
     const float out = x + mix * (wet - x);
 
+    if (zero_run_ == buffer_.size()) {
+        // The whole line is silent: go back to the state reset() leaves, so
+        // what follows a pause does not depend on how long it lasted (a
+        // take's DI re-amps exactly; see README "Recording").
+        rest();
+        return out;
+    }
     // Next sample: the write head moves 1, the taps move `ratio`.
     const double step = 1.0 - ratio_;
     delay_ = std::clamp(delay_ + step, kMinDelay, max_delay_);

@@ -52,6 +52,7 @@ private:
     [[nodiscard]] float tick(float x) noexcept;
     [[nodiscard]] float read(double delay) const noexcept;
     void splice() noexcept;
+    void rest() noexcept;
     [[nodiscard]] double min_lag() const noexcept;
 
     double sample_rate_hz_ = 48000.0;
@@ -60,6 +61,7 @@ private:
     std::vector<float> corr_;    // one normalised correlation per searched lag
     std::size_t mask_ = 0;
     std::size_t write_ = 0; // index of the newest sample
+    std::size_t zero_run_ = 0; // consecutive zero inputs, up to the line's length
     double ratio_ = 1.0;
     double delay_ = 0.0;     // current tap, in samples behind the newest one
     double old_delay_ = 0.0; // tap fading out

@@ -214,3 +214,21 @@ TEST_CASE("pitch: the delay through the stage stays under 10 ms and latency_samp
         CHECK(onset_ms <= kMaxLatencyMs);
     }
 }
+
+TEST_CASE("pitch: after a silence as long as its delay line the stage is as if just reset (re-amping a take is exact)") {
+    const auto note = pluck(196.0, 24000, 0.5, 6);
+    for (const int st : {7, -7}) {
+        CAPTURE(st);
+        // A used stage: a note, then 0.2 s of digital silence, then the note again.
+        auto x = note;
+        x.resize(note.size() + 9600, 0.0f);
+        x.insert(x.end(), note.begin(), note.end());
+        const auto used = shift(x, st, 64);
+        const auto fresh = shift(note, st, 64);
+        double diff = 0.0;
+        for (std::size_t i = 0; i < note.size(); ++i) {
+            diff = std::max(diff, static_cast<double>(std::fabs(used[note.size() + 9600 + i] - fresh[i])));
+        }
+        CHECK(diff == 0.0);
+    }
+}
