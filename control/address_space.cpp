@@ -2,6 +2,7 @@
 
 #include "control/feedback.hpp"
 #include "control/osc_sender.hpp"
+#include "control/recorder.hpp"
 
 #include <arpa/inet.h>
 #include <lo/lo_lowlevel.h>
@@ -119,6 +120,10 @@ std::span<const AddressSpace::Route> AddressSpace::routes() {
     {"/rig/midi/learn", "s:address", Access::action, false, kNo, kNo, false, &A::midi_learn},
     {"/rig/midi/list", "—", Access::query, false, kNo, kNo, false, &A::midi_list},
     {"/rig/debug/chain", "—", Access::query, false, kNo, kNo, false, &A::debug_chain},
+    {"/rig/record", "—", Access::query, false, kNo, kNo, false, &A::record_state},
+    {"/rig/record/start", "[s:name]", Access::action, false, kNo, kNo, false, &A::record_start},
+    {"/rig/record/stop", "—", Access::action, false, kNo, kNo, false, &A::record_stop},
+    {"/rig/record/toggle", "[any]", Access::action, true, 0.0f, 1.0f, true, &A::record_toggle},
 };
 
     return kRoutes;
@@ -622,6 +627,49 @@ std::vector<OscMessage> AddressSpace::debug_chain(const Request& r, const std::v
         }
         later(OscMessage{"/rig/debug/chain", std::move(args)});
     });
+    return {};
+}
+
+OscMessage AddressSpace::record_message(const RecordState& s) {
+    return msg("/rig/record", {OscArg::of(static_cast<std::int32_t>(s.recording ? 1 : 0)),
+                               OscArg::of(static_cast<float>(s.seconds)), OscArg::of(s.file),
+                               OscArg::of(static_cast<std::int32_t>(s.dropped_blocks))});
+}
+
+std::vector<OscMessage> AddressSpace::record_state(const Request&, const std::vector<std::string>&) {
+    return {record_message(hooks_.recorder != nullptr ? hooks_.recorder->state() : RecordState{})};
+}
+
+std::vector<OscMessage> AddressSpace::record_start(const Request& r, const std::vector<std::string>&) {
+    expect_args(r.message, 0, 1);
+    if (hooks_.recorder == nullptr || !hooks_.record_start) {
+        throw ControlError("recording is not enabled");
+    }
+    hooks_.record_start(r.message.args.empty() ? std::string() : text(r.message, 0));
+    return {};
+}
+
+std::vector<OscMessage> AddressSpace::record_stop(const Request& r, const std::vector<std::string>&) {
+    expect_args(r.message, 0, 0);
+    if (hooks_.recorder == nullptr) {
+        throw ControlError("recording is not enabled");
+    }
+    hooks_.recorder->stop();
+    return {};
+}
+
+std::vector<OscMessage> AddressSpace::record_toggle(const Request& r, const std::vector<std::string>&) {
+    // Every message flips, whatever its argument: a latching footswitch
+    // mapped by MIDI learn sends one per press.
+    expect_args(r.message, 0, 1);
+    if (hooks_.recorder == nullptr || !hooks_.record_start) {
+        throw ControlError("recording is not enabled");
+    }
+    if (hooks_.recorder->recording()) {
+        hooks_.recorder->stop();
+    } else {
+        hooks_.record_start(std::string());
+    }
     return {};
 }
 

@@ -15,6 +15,8 @@
 namespace rigd::control {
 
 class Feedback;
+class Recorder;
+struct RecordState;
 
 // What /rig/status reports; filled in by the daemon (JACK side).
 struct Status {
@@ -56,6 +58,10 @@ public:
         // MIDI learn of an address with its range; empty when MIDI is off.
         std::function<void(const std::string& address, float min, float max, bool toggle)> midi_learn;
         std::function<std::vector<OscMessage>()> midi_list;
+        // Takes (/rig/record/...): both empty when there is no recorder.
+        // record_start queues a take of that name ("" for the default).
+        std::function<void(const std::string& name)> record_start = {};
+        Recorder* recorder = nullptr;
         // Is a numeric host inside osc.allow (reply URLs must be).
         std::function<bool(std::string_view host)> allowed;
         // Sends to a URL without blocking (the network sender).
@@ -125,6 +131,17 @@ private:
     std::vector<OscMessage> midi_learn(const Request&, const std::vector<std::string>&);
     std::vector<OscMessage> midi_list(const Request&, const std::vector<std::string>&);
     std::vector<OscMessage> debug_chain(const Request&, const std::vector<std::string>&);
+    std::vector<OscMessage> record_start(const Request&, const std::vector<std::string>&);
+    std::vector<OscMessage> record_stop(const Request&, const std::vector<std::string>&);
+    std::vector<OscMessage> record_toggle(const Request&, const std::vector<std::string>&);
+    std::vector<OscMessage> record_state(const Request&, const std::vector<std::string>&);
+
+public:
+    // What /rig/record answers and subscribers get when a take starts,
+    // stops or every second while it runs.
+    [[nodiscard]] static OscMessage record_message(const RecordState& s);
+
+private:
 
     // Stage ids an <id> segment names (an OSC pattern when setting).
     [[nodiscard]] std::vector<std::string> stage_ids(const std::string& pattern, bool setting) const;

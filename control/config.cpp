@@ -186,11 +186,12 @@ Config parse_config(std::string_view toml_text, const std::filesystem::path& ori
         r.fail("midi.port", "port names must be non-empty and contain no ':'");
     }
 
-    const auto* paths = r.section("paths", {"presets", "models", "irs", "midi_map"});
+    const auto* paths = r.section("paths", {"presets", "models", "irs", "midi_map", "recordings"});
     r.path(paths, "paths", "presets", c.presets_dir);
     r.path(paths, "paths", "models", c.models_dir);
     r.path(paths, "paths", "irs", c.irs_dir);
     r.path(paths, "paths", "midi_map", c.midi_map);
+    r.path(paths, "paths", "recordings", c.recordings_dir);
 
     const auto* rig = r.section("rig", {"preset", "log_level"});
     r.string(rig, "rig", "preset", c.preset);

@@ -37,6 +37,7 @@ struct Config {
     std::filesystem::path presets_dir = "/var/lib/rigd/presets";
     std::filesystem::path models_dir = "/var/lib/rigd/models";
     std::filesystem::path irs_dir = "/var/lib/rigd/irs";
+    std::filesystem::path recordings_dir = "/var/lib/rigd/recordings"; // takes of /rig/record
     // [rig]
     std::string preset; // start-up preset: a name in presets_dir or a path; empty = empty chain
     std::string log_level = "info";

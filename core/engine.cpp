@@ -1,6 +1,7 @@
 #include "core/engine.hpp"
 
 #include "core/db.hpp"
+#include "core/record_tap.hpp"
 #include "core/tuner/input_tap.hpp"
 
 #include <algorithm>
@@ -295,6 +296,9 @@ void Engine::process(std::span<const float> in, std::span<float> out_l, std::spa
     }
     if (out_r.data() != out_l.data()) {
         std::copy_n(out_l.begin(), n, out_r.begin());
+    }
+    if (record_tap_ != nullptr) {
+        record_tap_->write(in.first(n), out_l.first(n), out_r.first(n)); // never waits: full means dropped
     }
     std::uint64_t bad = chain_->take_nonfinite_resets();
     if (next_chain_) {

@@ -21,6 +21,7 @@ namespace rigd::core {
 namespace tuner {
 class InputTap;
 }
+class RecordTap;
 
 // Counters the RT thread raises and a non-RT thread reads. Relaxed atomics:
 // lock-free on every target we build for (checked by a static_assert).
@@ -67,6 +68,9 @@ public:
     // Before audio starts only: every period's input is copied to `tap`
     // (the tuner reads it on its own thread). nullptr turns it off.
     void set_input_tap(tuner::InputTap* tap) noexcept { tap_ = tap; }
+    // Before audio starts only: every period's input and output are offered
+    // to `tap` (the recorder; it keeps them only while armed).
+    void set_record_tap(RecordTap* tap) noexcept { record_tap_ = tap; }
 
     // Producer side (one control thread at a time). On failure the command
     // was not queued and ownership of any object in it stays with the caller.
@@ -124,6 +128,7 @@ private:
     float peak_in_ = 0.0f;
     float peak_out_ = 0.0f;
     tuner::InputTap* tap_ = nullptr;
+    RecordTap* record_tap_ = nullptr;
     bool muted_ = false;
     bool tuner_on_ = false;
 

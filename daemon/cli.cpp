@@ -24,11 +24,14 @@ std::string usage_text() {
     return "usage:\n"
            "  rigd [--config FILE] [--preset NAME|FILE] [--osc-port N] [--log-level L]\n"
            "  rigd render --preset FILE [--config FILE] [--rate HZ] [--block N] IN.wav OUT.wav\n"
+           "  rigd import-preset FILE.json [--out NAME.toml]\n"
            "  rigd --help | --version\n"
            "\n"
            "Runs the guitar rig as a JACK client controlled over OSC. 'render' runs the same\n"
            "engine over a WAV file without JACK and writes 32-bit float WAV (stereo, no\n"
-           "dither, no normalisation). See README.md for the config keys and OSC addresses.\n";
+           "dither, no normalisation). 'import-preset' converts a preset of the reference amp\n"
+           "simulator (JSON) to an rigd preset, noting on standard error every setting with no\n"
+           "equivalent. See README.md for the config keys and OSC addresses.\n";
 }
 
 Options parse_command_line(const std::vector<std::string>& args) {
@@ -37,6 +40,9 @@ Options parse_command_line(const std::vector<std::string>& args) {
     std::size_t i = 0;
     if (!args.empty() && args[0] == "render") {
         o.mode = Options::Mode::render;
+        i = 1;
+    } else if (!args.empty() && args[0] == "import-preset") {
+        o.mode = Options::Mode::import_preset;
         i = 1;
     }
     auto value = [&](const std::string& flag) -> std::string {
@@ -67,6 +73,8 @@ Options parse_command_line(const std::vector<std::string>& args) {
             o.rate_hz = parse_number<int>(a, value(a), 8000, 768000);
         } else if (a == "--block" && o.mode == Options::Mode::render) {
             o.block = parse_number<std::size_t>(a, value(a), 1, 65536);
+        } else if (a == "--out" && o.mode == Options::Mode::import_preset) {
+            o.output = value(a);
         } else if (!a.empty() && a[0] == '-') {
             throw UsageError("unknown option '" + a + "'");
         } else {
@@ -82,6 +90,11 @@ Options parse_command_line(const std::vector<std::string>& args) {
         }
         o.input = positional[0];
         o.output = positional[1];
+    } else if (o.mode == Options::Mode::import_preset) {
+        if (positional.size() != 1) {
+            throw UsageError("import-preset needs one FILE.json");
+        }
+        o.input = positional[0];
     } else if (!positional.empty()) {
         throw UsageError("unexpected argument '" + positional[0] + "'");
     }

@@ -13,7 +13,7 @@ public:
 };
 
 struct Options {
-    enum class Mode { run, render, help, version };
+    enum class Mode { run, render, import_preset, help, version };
     Mode mode = Mode::run;
     std::string config;                 // --config FILE
     std::string preset;                 // --preset NAME|FILE
@@ -23,7 +23,7 @@ struct Options {
     std::optional<double> rate_hz;  // --rate
     std::size_t block = 128;        // --block
     std::string input;
-    std::string output;
+    std::string output; // render: OUT.wav; import-preset: --out (empty: standard output)
 };
 
 // Throws UsageError with a message naming the bad argument.

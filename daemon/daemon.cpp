@@ -136,6 +136,7 @@ void Daemon::start_model(const core::ProcessSpec& device) {
                  spec.sample_rate_hz, spec.max_block_size);
     tuner_feed_ = std::make_unique<control::TunerFeed>(tap_, spec.sample_rate_hz);
     engine_.set_input_tap(&tap_);
+    engine_.set_record_tap(&record_tap_);
 }
 
 std::unique_ptr<JackHost> Daemon::try_connect() {
@@ -418,6 +419,21 @@ void Daemon::wire_control() {
             osc_->send_to(url, m);
         }
     };
+    recorder_ = std::make_unique<control::Recorder>(
+        record_tap_, [this](std::function<void()> f) { (void)loop_.post(std::move(f)); },
+        control::Recorder::Events{
+            [this](const control::RecordState& s) { feedback_.changed(control::AddressSpace::record_message(s)); },
+            [this](const std::string& error) {
+                spdlog::error("{}", error);
+                feedback_.changed(control::OscMessage{
+                    "/rig/error", {control::OscArg::of(std::string("/rig/record")), control::OscArg::of(error)}});
+            }});
+    hooks.recorder = recorder_.get();
+    hooks.record_start = [this](const std::string& name) {
+        // On the control loop: the model as it plays now is the take's preset.
+        recorder_->start(config_.recordings_dir, name, control::format_preset(rig_.snapshot(), factory_),
+                         static_cast<int>(host_->sample_rate_hz()));
+    };
     space_ = std::make_unique<control::AddressSpace>(rig_, presets_, library_, &feedback_, std::move(hooks));
     feedback_.set_space(space_.get());
     rig_.set_listener(&feedback_);
@@ -552,7 +568,7 @@ void Daemon::reload_config() {
                             fresh.midi_program_channel == config_.midi_program_channel &&
                             fresh.midi_map == config_.midi_map);
     unchanged("[paths]", fresh.presets_dir == config_.presets_dir && fresh.models_dir == config_.models_dir &&
-                             fresh.irs_dir == config_.irs_dir);
+                             fresh.irs_dir == config_.irs_dir && fresh.recordings_dir == config_.recordings_dir);
     unchanged("rig.preset", fresh.preset == config_.preset);
     config_.osc_allow = fresh.osc_allow;
     config_.osc_subscribers = fresh.osc_subscribers;
@@ -570,6 +586,9 @@ void Daemon::shut_down() {
         watched_->deactivate(); // the loop may still read it: deactivate only
     }
     loop_.stop();
+    // After the loop: a take in progress is closed as a valid file, and
+    // nothing it would report can run against a recorder that is gone.
+    recorder_.reset();
     // A model parse or IR load cannot be interrupted; a clean stop must
     // still come within 2 s (SIGTERM), so do not wait for it.
     if (!worker_.stop(1200ms)) {

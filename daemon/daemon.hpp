@@ -10,10 +10,12 @@
 #include "control/net_filter.hpp"
 #include "control/osc_server.hpp"
 #include "control/preset_manager.hpp"
+#include "control/recorder.hpp"
 #include "control/rig_controller.hpp"
 #include "control/tuner_feed.hpp"
 #include "core/engine.hpp"
 #include "core/stage_factory.hpp"
+#include "core/record_tap.hpp"
 #include "core/tuner/input_tap.hpp"
 #include "daemon/jack_host.hpp"
 #include "daemon/systemd_notifier.hpp"
@@ -77,6 +79,8 @@ private:
     control::Feedback feedback_;
     std::unique_ptr<control::AddressSpace> space_;
     core::tuner::InputTap tap_{16384};
+    core::RecordTap record_tap_{std::size_t{1} << 18}; // 5.4 s at 48 kHz for the writer to fall behind by
+    std::unique_ptr<control::Recorder> recorder_;
     std::unique_ptr<control::TunerFeed> tuner_feed_;
     std::unique_ptr<control::MidiRouter> midi_;
     std::unique_ptr<JackHost> host_; // owned by the control loop once attached

@@ -1,6 +1,7 @@
 #include "control/config.hpp"
 #include "daemon/cli.hpp"
 #include "daemon/daemon.hpp"
+#include "daemon/import_preset.hpp"
 #include "daemon/render.hpp"
 #include "rigd_config.h"
 
@@ -41,6 +42,9 @@ int main(int argc, char** argv) {
     if (options.mode == Options::Mode::version) {
         std::printf("rigd %s\n", RIGD_VERSION);
         return 0;
+    }
+    if (options.mode == Options::Mode::import_preset) {
+        return rigd::daemon::run_import_preset(options.input, options.output, rigd::core::StageFactory::builtin());
     }
 
     spdlog::set_default_logger(spdlog::stderr_color_mt("rigd"));

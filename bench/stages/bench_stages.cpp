@@ -1,5 +1,6 @@
 // One benchmark per stage type: microseconds per 128-frame block at 48 kHz
-// (block path), nonlinear stages at 1x, 4x and 16x oversampling.
+// (block path), nonlinear stages at 1x, 4x and 16x oversampling; pitch at
+// four shifts (110 Hz sine input).
 #include "core/denormals.hpp"
 #include "core/stage_factory.hpp"
 
@@ -14,7 +15,7 @@ namespace {
 constexpr std::size_t kFrames = 128;
 constexpr double kRate = 48000.0;
 
-void BM_Stage(benchmark::State& state, const std::string& type) {
+void BM_Stage(benchmark::State& state, const std::string& type, float pitch_semitones = 0.0f) {
     rigd::core::flush_denormals_on_this_thread();
     rigd::core::StageFactory factory;
     rigd::core::register_basic_stages(factory);
@@ -26,6 +27,9 @@ void BM_Stage(benchmark::State& state, const std::string& type) {
     }
     if (type == "tone") {
         stage->set_param(stage->find_param("model"), 1.0f);
+    }
+    if (type == "pitch") { // the splice rate, so the cost, grows with the shift
+        stage->set_param(stage->find_param("semitones"), pitch_semitones);
     }
     stage->prepare({kRate, kFrames, static_cast<int>(state.range(0))});
     std::vector<float> source(kFrames * 32);
@@ -63,5 +67,9 @@ RIGD_STAGE_BENCH(level);
 RIGD_STAGE_BENCH(delay);
 RIGD_STAGE_BENCH(reverb);
 RIGD_STAGE_BENCH(trem);
+BENCHMARK_CAPTURE(BM_Stage, pitch_up5, std::string("pitch"), 5.0f)->Arg(1)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Stage, pitch_down5, std::string("pitch"), -5.0f)->Arg(1)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Stage, pitch_up12, std::string("pitch"), 12.0f)->Arg(1)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_Stage, pitch_down12, std::string("pitch"), -12.0f)->Arg(1)->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_MAIN();

@@ -5,6 +5,7 @@
 #include "core/stages/filter_stage.hpp"
 #include "core/stages/gate_stage.hpp"
 #include "core/stages/level_stage.hpp"
+#include "core/stages/pitch_stage.hpp"
 #include "core/stages/power_stage.hpp"
 #include "core/stages/pre_stage.hpp"
 #include "core/stages/reverb_stage.hpp"
@@ -22,6 +23,7 @@ void add(StageFactory& factory) {
 } // namespace
 
 void register_basic_stages(StageFactory& factory) {
+    add<stages::PitchStage>(factory);
     add<stages::FilterStage>(factory);
     add<stages::GateStage>(factory);
     add<stages::CompStage>(factory);

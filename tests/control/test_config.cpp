@@ -26,6 +26,7 @@ TEST_CASE("config: an empty file gives the documented defaults") {
     CHECK(c.presets_dir == "/var/lib/rigd/presets");
     CHECK(c.models_dir == "/var/lib/rigd/models");
     CHECK(c.irs_dir == "/var/lib/rigd/irs");
+    CHECK(c.recordings_dir == "/var/lib/rigd/recordings");
     CHECK(c.preset.empty());
     CHECK(c.log_level == "info");
 }
@@ -59,6 +60,7 @@ presets = "presets"
 models = "/opt/models"
 irs = "../irs"
 midi_map = "midi.toml"
+recordings = "takes"
 
 [rig]
 preset = "crunch"
@@ -85,6 +87,7 @@ log_level = "debug"
     CHECK(c.presets_dir == "/home/me/rig/presets");
     CHECK(c.models_dir == "/opt/models");
     CHECK(c.irs_dir == "/home/me/irs");
+    CHECK(c.recordings_dir == "/home/me/rig/takes");
     CHECK(c.preset == "crunch");
     CHECK(c.log_level == "debug");
 }

@@ -1,5 +1,6 @@
 #include "core/engine.hpp"
 #include "core/stages/level_stage.hpp"
+#include "core/record_tap.hpp"
 #include "core/tuner/input_tap.hpp"
 
 #include "alloc_counter.hpp"
@@ -8,6 +9,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -306,4 +308,30 @@ TEST_CASE("engine: the input tap gets every period's input without allocating") 
     CHECK(latest[0] == 0.0f);
     CHECK(latest[127] == 127.0f);
     CHECK(tap.samples_written() == 3 * 128);
+}
+
+TEST_CASE("engine: the record tap gets the input as received and both outputs, only while armed, without allocating") {
+    Rig rig(-6.0f);
+    rigd::core::RecordTap tap(1024);
+    rig.engine.set_record_tap(&tap);
+    for (std::size_t i = 0; i < rig.in.size(); ++i) {
+        rig.in[i] = static_cast<float>(i) / 128.0f;
+    }
+    rig.in[5] = std::numeric_limits<float>::quiet_NaN(); // the DI keeps even what the chain refuses
+    std::vector<float> di(1024), l(1024), r(1024);
+    {
+        ScopedAllocationCounter counter;
+        rig.periods(1);
+        (void)tap.arm();
+        rig.periods(2);
+        (void)tap.disarm();
+        rig.periods(1);
+        CHECK(counter.total() == 0);
+    }
+    REQUIRE(tap.read(di, l, r) == 256);
+    CHECK(std::isnan(di[5]));
+    CHECK(di[127] == rig.in[127]);
+    CHECK(l[127] == rig.left[127]);
+    CHECK(r[127] == rig.right[127]);
+    CHECK(l[127] == doctest::Approx(rig.in[127] * std::pow(10.0f, -6.0f / 20.0f)));
 }

@@ -326,7 +326,7 @@ Daemon::Daemon(const JackServer& jack, const TempDir& dir, const Options& option
     config_ = dir.path() / "rigd.toml";
     write_text(config_, "[jack]\nserver_name = \"" + jack.name() +
                             "\"\nauto_connect = false\n\n[osc]\nport = " + std::to_string(osc_port_) +
-                            "\n\n[paths]\npresets = \"presets\"\nmodels = \"models\"\nirs = \"irs\"\nmidi_map = \"midi.toml\"\n\n" + rig +
+                            "\n\n[paths]\npresets = \"presets\"\nmodels = \"models\"\nirs = \"irs\"\nmidi_map = \"midi.toml\"\nrecordings = \"recordings\"\n\n" + rig +
                             options.extra_config);
     process_ = std::make_unique<Process>(std::vector<std::string>{rigd_binary().string(), "--config", config_.string()},
                                          dir.path() / "rigd.log", jack.env());

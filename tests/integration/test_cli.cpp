@@ -154,3 +154,43 @@ TEST_CASE("render: the shipped presets render through rigd render with the fixtu
         CHECK(peak < 1.0);  // and not clipping
     }
 }
+
+TEST_CASE("import-preset: the reference's JSON to a preset that renders; notes on stderr; refusals") {
+    TempDir dir;
+    std::string out;
+    // Level 0.5 (linear) with both input filters off: renders as x * 0.5.
+    write_text(dir.path() / "half.json",
+               R"({"name": "half", "stages": [{"Level": {"gain": 0.5, "pan": 1}}],
+                   "input_filters": {"hp_enabled": false, "hp_cutoff": 100, "lp_enabled": false, "lp_cutoff": 8000}})");
+    REQUIRE(run_rigd({"import-preset", (dir.path() / "half.json").string(), "--out", (dir.path() / "half.toml").string()},
+                     dir, out) == 0);
+    CHECK(out.find("stages[0] (Level): 'pan' has no equivalent: ignored") != std::string::npos);
+    std::vector<float> x(1000);
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        x[i] = static_cast<float>(std::sin(0.02 * static_cast<double>(i)) * 0.7);
+    }
+    write_wav_mono(dir.path() / "in.wav", x, 48000);
+    REQUIRE(run_rigd({"render", "--preset", (dir.path() / "half.toml").string(), (dir.path() / "in.wav").string(),
+                      (dir.path() / "out.wav").string()},
+                     dir, out) == 0);
+    const auto y = read_wav_channel(dir.path() / "out.wav", 0);
+    REQUIRE(y.size() == x.size());
+    double max_err = 0.0;
+    for (std::size_t i = 0; i < x.size(); ++i) {
+        max_err = std::max(max_err, std::fabs(static_cast<double>(y[i]) - 0.5 * static_cast<double>(x[i])));
+    }
+    CHECK(max_err <= 1e-6); // -6.0206 dB as a float gain vs the exact half
+
+    // A fixture to standard output.
+    REQUIRE(run_rigd({"import-preset", (source_dir() / "fixtures" / "import" / "drop_d_metal.json").string()}, dir, out) == 0);
+    CHECK(out.find("name = \"Drop D Metal\"") != std::string::npos);
+    CHECK(out.find("'presence' 2.5 is outside our 0..2: set to 2") != std::string::npos);
+
+    write_text(dir.path() / "bad.json", R"({"name": "b", "stages": [{"Chorus": {}}]})");
+    CHECK(run_rigd({"import-preset", (dir.path() / "bad.json").string()}, dir, out) == 65);
+    CHECK(out.find("bad.json: stages[0]: unknown stage kind 'Chorus'") != std::string::npos);
+    CHECK(run_rigd({"import-preset", (dir.path() / "missing.json").string()}, dir, out) == 66);
+    CHECK(out.find("missing.json: cannot open") != std::string::npos);
+    CHECK(run_rigd({"import-preset"}, dir, out) == 64);
+    CHECK(out.find("import-preset needs one FILE.json") != std::string::npos);
+}

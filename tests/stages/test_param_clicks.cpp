@@ -62,7 +62,7 @@ TEST_CASE("parameter changes: min <-> max jumps of every continuous parameter do
     rigd::core::StageFactory factory;
     rigd::core::register_basic_stages(factory);
     for (const char* type :
-         {"filter", "gate", "comp", "pre", "tone", "eq", "sat", "power", "level", "delay", "reverb", "trem"}) {
+         {"filter", "gate", "comp", "pre", "tone", "eq", "sat", "power", "level", "delay", "reverb", "trem", "pitch"}) {
         const auto infos = factory.create(type)->params();
         for (std::size_t p = 0; p < infos.size(); ++p) {
             if (infos[p].kind != ParamKind::continuous) {

@@ -48,6 +48,7 @@ const std::vector<Case>& cases() {
         {"delay", {{"time_ms", 20}, {"feedback", 0.5f}}, {{"time_ms", 35}, {"mix", 0.8f}, {"lowpass_hz", 3000}}},
         {"reverb", {{"room", 0.8f}}, {{"room", 0.3f}, {"damping", 0.9f}, {"mix", 0.6f}}},
         {"trem", {{"rate_hz", 7}, {"depth", 0.8f}}, {{"rate_hz", 3}, {"shape", 1.0f}, {"depth", 0.3f}}},
+        {"pitch", {{"semitones", 5}}, {{"semitones", -7}, {"cents", 20}, {"mix", 0.7f}}},
     };
     return c;
 }
@@ -127,7 +128,7 @@ bool is_nonlinear(const std::string& type) { return type == "pre" || type == "po
 
 TEST_CASE("stage contract: every basic type is registered") {
     const auto f = basic_factory();
-    for (const char* t : {"filter", "gate", "comp", "pre", "tone", "eq", "sat", "power", "level", "delay", "reverb", "trem"}) {
+    for (const char* t : {"filter", "gate", "comp", "pre", "tone", "eq", "sat", "power", "level", "delay", "reverb", "trem", "pitch"}) {
         CHECK_MESSAGE(f.has(t), t);
     }
 }
@@ -249,12 +250,12 @@ TEST_CASE("stage contract: parameter declarations, clamping and refusals") {
     }
 }
 
-TEST_CASE("stage contract: latency is the oversampler's for nonlinear stages, zero otherwise") {
+TEST_CASE("stage contract: latency is the oversampler's for nonlinear stages, the delay line's for pitch, zero otherwise") {
     for (const Case& c : cases()) {
         CAPTURE(c.type);
         for (const int os : {1, 8}) {
             auto s = make(c, os, 128);
-            if (is_nonlinear(c.type) && os > 1) {
+            if ((is_nonlinear(c.type) && os > 1) || c.type == "pitch") {
                 CHECK(s->latency_samples() > 0);
             } else {
                 CHECK(s->latency_samples() == 0);
