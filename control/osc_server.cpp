@@ -5,6 +5,7 @@
 #include "control/lo_arg_read.hpp"
 
 #include <lo/lo.h>
+#include <sys/socket.h>
 #include <spdlog/spdlog.h>
 
 #include <arpa/inet.h>
@@ -97,6 +98,14 @@ void OscServer::start(int port, bool tcp) {
         throw std::runtime_error("cannot open OSC UDP port " + port_text + " (in use or not permitted)");
     }
     port_ = lo_server_thread_get_port(udp_);
+    // A burst from one client (a fader script, a flood) must not crowd out
+    // the kernel's buffer for everyone else's packets: ask for 4 MB (root
+    // may exceed net.core.rmem_max; others get what the limit allows).
+    const int fd = lo_server_get_socket_fd(lo_server_thread_get_server(udp_));
+    const int bytes = 4 << 20;
+    if (fd >= 0 && ::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0) {
+        (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+    }
     lo_server_thread_add_method(udp_, nullptr, nullptr, &OscServer::on_message, this);
     if (tcp) {
         tcp_ = lo_server_thread_new_with_proto(std::to_string(port_).c_str(), LO_TCP, on_error);
