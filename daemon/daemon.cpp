@@ -597,6 +597,7 @@ void Daemon::shut_down() {
         std::_Exit(signal_received.load() != 0 ? 0 : 1);
     }
     host_.reset();
+    watched_ = nullptr; // shut_down runs again from the destructor
     rig_.set_listener(nullptr);
     while (auto r = engine_.try_pop_retired()) {
         // deleted here: the audio thread is gone

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "control/lo_arg_read.hpp"
+
 // Loopback OSC peers for the sender and server tests: liblo receivers, a
 // UDP socket that timestamps arrivals, TCP listeners that never read or
 // never accept.
@@ -88,14 +90,15 @@ private:
         Got g{path, types, {}, {}};
         for (int i = 0; i < argc; ++i) {
             switch (types[i]) {
+            // lo_arg members are 8-aligned, OSC arguments only 4: read bytes.
             case LO_INT32:
-                g.args.push_back(OscArg::of(argv[i]->i));
+                g.args.push_back(OscArg::of(rigd::control::lo_arg_value<std::int32_t>(argv[i])));
                 break;
             case LO_FLOAT:
-                g.args.push_back(OscArg::of(argv[i]->f));
+                g.args.push_back(OscArg::of(rigd::control::lo_arg_value<float>(argv[i])));
                 break;
             case LO_STRING:
-                g.args.push_back(OscArg::of(std::string(&argv[i]->s)));
+                g.args.push_back(OscArg::of(std::string(rigd::control::lo_arg_string(argv[i]))));
                 break;
             default:
                 break;
