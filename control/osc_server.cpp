@@ -128,10 +128,25 @@ void OscServer::start(int port, bool tcp) {
 }
 
 void OscServer::stop() {
-    sender_.stop(); // first: it sends from the UDP server's socket
     for (lo_server_thread* t : {&udp_, &tcp_}) {
         if (*t != nullptr) {
-            lo_server_thread_stop(*t);
+            lo_server_thread_stop(*t); // no new requests; the sockets stay open
+        }
+    }
+    // Requests already posted to the control loop name this server (their
+    // replies leave through it): let them run before we go. The loop is
+    // FIFO, so an empty call is a barrier. (Guarded by the ASan run of
+    // "log text: a forged log line..." in tests/control.)
+    if (!loop_.on_loop_thread()) {
+        try {
+            loop_.call([] {});
+        } catch (const std::exception&) {
+            // The loop has stopped: nothing of ours can run any more.
+        }
+    }
+    sender_.stop(); // after them (they may queue replies), before the socket it sends from closes
+    for (lo_server_thread* t : {&udp_, &tcp_}) {
+        if (*t != nullptr) {
             lo_server_thread_free(*t);
             *t = nullptr;
         }
