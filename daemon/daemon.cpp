@@ -242,8 +242,10 @@ int Daemon::run() {
                                           : core::ProcessSpec{48000.0, 256, 1}; // until a server comes
     start_model(device);
     wire_control();
-    loop_.start([this] { tick(); }, 1ms);
+    // Built before the loop runs (its tick reads osc_), started after (its
+    // requests go to the loop).
     osc_ = std::make_unique<control::OscServer>(loop_, *space_, make_filter(config_.osc_allow));
+    loop_.start([this] { tick(); }, 1ms);
     try {
         osc_->start(config_.osc_port, config_.osc_tcp);
     } catch (const std::exception& e) {
