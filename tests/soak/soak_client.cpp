@@ -197,7 +197,7 @@ public:
         // Idle baseline: a tenth of the time, 10..60 s.
         const double idle_s = std::clamp(o_.seconds * 0.1, 10.0, 60.0);
         const double load_s = std::max(10.0, o_.seconds - idle_s);
-        settle_on("clean");
+        settle_on_reference();
         const auto x0 = xruns();
         std::this_thread::sleep_for(std::chrono::duration<double>(idle_s));
         const auto x1 = xruns();
@@ -227,7 +227,7 @@ public:
         if (!up) {
             return finish();
         }
-        settle_on("clean");
+        settle_on_reference();
         const Sample last = sample(o_.pid);
 
         std::printf("\noperations:\n");
@@ -288,9 +288,18 @@ private:
         }
     }
 
-    // Loads `name`, waits for the load to finish (the chain stops changing).
-    void settle_on(const std::string& name) {
-        osc_.send("/rig/preset/load", msg_s(name));
+    // Loads the reference rig (clean.toml as it was at the start, rewritten
+    // first: an unnamed save in the mix may have overwritten any preset) and
+    // waits for the load to finish.
+    void settle_on_reference() {
+        if (reference_.empty()) {
+            std::ifstream in(o_.presets / "clean.toml", std::ios::binary);
+            std::ostringstream text;
+            text << in.rdbuf();
+            reference_ = text.str();
+        }
+        std::ofstream(o_.presets / "soak_reference.toml", std::ios::binary) << reference_;
+        osc_.send("/rig/preset/load", msg_s("soak_reference"));
         std::this_thread::sleep_for(1500ms);
         absorb(osc_.pump(100ms));
     }
@@ -664,6 +673,7 @@ private:
     std::vector<std::string> presets_;
     std::map<std::string, std::vector<std::pair<std::string, std::string>>> saved_;
     std::set<std::string> unknown_;
+    std::string reference_;
     std::vector<pid_t> midi_children_;
     int passed_ = 0;
     int failed_ = 0;
