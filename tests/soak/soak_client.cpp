@@ -643,18 +643,31 @@ private:
         }
     }
 
+    // /rig/debug/chain asks the audio thread itself: i:idle s:id ... in the
+    // order it runs. Once it is idle, that order is /rig/chain/list's.
     void check_chain() {
         absorb(osc_.pump(300ms));
-        const auto reported = chain_list(osc_);
-        std::vector<Reply> seen;
-        auto probe = osc_.ask("/rig/debug/chain", lo_message_new(), "/rig/debug/chain", &seen, 1500ms);
-        if (!probe) {
-            std::printf("NOTE /rig/debug/chain is not in this rigd: the reported chain (%zu stages) is not compared "
-                        "with the audio thread's\n",
-                        reported.size());
-            return;
+        std::vector<std::string> running;
+        bool idle = false;
+        for (int attempt = 0; attempt < 50 && !idle; ++attempt) {
+            std::vector<Reply> seen;
+            auto r = osc_.ask("/rig/debug/chain", lo_message_new(), "/rig/debug/chain", &seen, 1500ms);
+            absorb(seen);
+            if (!r) {
+                check(false, "/rig/debug/chain answers");
+                return;
+            }
+            idle = !r->numbers.empty() && r->numbers[0] == 1.0;
+            running = r->strings;
+            if (!idle) {
+                std::this_thread::sleep_for(100ms);
+            }
         }
-        const auto running = chain_list(osc_, "/rig/debug/chain");
+        std::vector<std::string> reported;
+        for (const auto& [id, type] : chain_list(osc_)) {
+            reported.push_back(id);
+        }
+        check(idle, "the audio thread settles (no ramp or fade pending)");
         check(running == reported, "the chain /rig/chain/list reports is the chain the audio thread runs");
     }
 
