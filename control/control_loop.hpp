@@ -40,10 +40,14 @@ public:
     // Any thread. Returns false (and counts) when the queue is full or the
     // loop has stopped; the task is dropped.
     bool post(Task task);
-    // Any thread but the loop's: runs `fn` on the loop and waits for it.
+    // Any thread: runs `fn` on the loop and waits for it (on the loop
+    // itself, runs it at once: waiting would never end).
     template <typename F>
     auto call(F fn) -> decltype(fn()) {
         using R = decltype(fn());
+        if (on_loop_thread()) {
+            return fn();
+        }
         auto promise = std::make_shared<std::promise<R>>();
         auto future = promise->get_future();
         const bool queued = post([promise, fn = std::move(fn)]() mutable {

@@ -645,8 +645,9 @@ void RigController::replace_stage(std::string_view id, std::string_view type, Er
     fresh.live = e.live;
     e = std::move(fresh);
     try {
-        build_stage_async(e, std::nullopt, std::move(previous), std::move(on_error));
+        build_stage_async(e, std::nullopt, previous, std::move(on_error));
     } catch (...) {
+        e = std::move(previous); // refused: the model keeps what plays
         throw;
     }
     chain_changed();
