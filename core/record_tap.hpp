@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -101,11 +102,7 @@ private:
         if (n == 0 || n > (std::size_t{1} << 26)) {
             throw std::invalid_argument("RecordTap capacity must be between 1 and 2^26 frames");
         }
-        std::size_t p = 1;
-        while (p < n) {
-            p <<= 1;
-        }
-        return p;
+        return std::bit_ceil(n);
     }
 
     static constexpr std::size_t kLine = 64;

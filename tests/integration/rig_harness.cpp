@@ -376,6 +376,17 @@ fs::path rigd_binary() { return RIGD_BIN; }
 fs::path jack_io_binary() { return RIGD_JACK_IO_BIN; }
 fs::path midi_binary() { return RIGD_JACK_MIDI_BIN; }
 
+std::vector<float> play_through(const fs::path& work_dir, const JackServer& jack, const std::vector<float>& signal) {
+    write_f32(work_dir / "tone.f32", signal);
+    const auto log = work_dir / "jack_io.log";
+    if (run_command({jack_io_binary().string(), "--server", jack.name(), "--play", (work_dir / "tone.f32").string(),
+                     "--to", "rigd:in", "--record", (work_dir / "rec.f32").string(), "--from", "rigd:out_l"},
+                    log, jack.env()) != 0) {
+        throw std::runtime_error("rigd-jack-io failed: see " + log.string());
+    }
+    return read_f32_file(work_dir / "rec.f32");
+}
+
 LiveVsRender live_vs_render(const fs::path& work_dir, const fs::path& preset_file, int period,
                             const std::vector<float>& signal, const std::vector<std::string>& launcher,
                             const std::map<std::string, std::string>& env) {

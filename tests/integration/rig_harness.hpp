@@ -150,6 +150,11 @@ inline constexpr int kSanitizerExitCode = 86;
 [[nodiscard]] std::filesystem::path jack_io_binary();
 [[nodiscard]] std::filesystem::path midi_binary();
 
+// Plays `signal` into rigd:in on `jack` and returns what rigd:out_l gave
+// (rigd-jack-io's default length). Fails the calling test if the tool fails.
+[[nodiscard]] std::vector<float> play_through(const std::filesystem::path& work_dir, const JackServer& jack,
+                                              const std::vector<float>& signal);
+
 // Plays `signal` through the live rig (rigd:in -> rigd:out_l, with
 // rigd-jack-io started through `launcher`, e.g. {"pw-jack"}) and compares it
 // with `rigd render` of `preset_file` at `period`: the lag is found by least

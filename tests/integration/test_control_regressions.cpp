@@ -338,11 +338,7 @@ TEST_CASE("issue 9: a JACK period change with a 10 s IR loaded holds the graph f
     for (std::size_t i = 0; i < tone.size(); ++i) {
         tone[i] = static_cast<float>(0.3 * std::sin(2.0 * M_PI * 220.0 * static_cast<double>(i) / 48000.0));
     }
-    write_f32(dir.path() / "tone.f32", tone);
-    REQUIRE(run_command({jack_io_binary().string(), "--server", jack.name(), "--play", (dir.path() / "tone.f32").string(),
-                         "--to", "rigd:in", "--record", (dir.path() / "rec.f32").string(), "--from", "rigd:out_l"},
-                        dir.path() / "jack_io.log", jack.env()) == 0);
-    const auto rec = read_f32_file(dir.path() / "rec.f32");
+    const auto rec = play_through(dir.path(), jack, tone);
     float peak = 0.0f;
     for (const float v : rec) {
         peak = std::max(peak, std::fabs(v));

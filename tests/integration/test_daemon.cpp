@@ -147,11 +147,7 @@ TEST_CASE("daemon: bad messages are answered with /rig/error and the daemon and 
     for (std::size_t i = 0; i < tone.size(); ++i) {
         tone[i] = static_cast<float>(0.5 * std::sin(2.0 * M_PI * 440.0 * static_cast<double>(i) / 48000.0));
     }
-    write_f32(dir.path() / "tone.f32", tone);
-    REQUIRE(run_command({jack_io_binary().string(), "--server", jack.name(), "--play", (dir.path() / "tone.f32").string(),
-                         "--to", "rigd:in", "--record", (dir.path() / "rec.f32").string(), "--from", "rigd:out_l"},
-                        dir.path() / "jack_io.log", jack.env()) == 0);
-    const auto rec = read_f32_file(dir.path() / "rec.f32");
+    const auto rec = play_through(dir.path(), jack, tone);
     REQUIRE(rec.size() == tone.size());
     float peak = 0.0f;
     for (std::size_t i = 4800; i < rec.size(); ++i) {
@@ -231,11 +227,7 @@ TEST_CASE("daemon: a JACK period change re-prepares the chain off the RT thread 
     for (std::size_t i = 0; i < tone.size(); ++i) {
         tone[i] = static_cast<float>(0.5 * std::sin(2.0 * M_PI * 440.0 * static_cast<double>(i) / 48000.0));
     }
-    write_f32(dir.path() / "tone.f32", tone);
-    REQUIRE(run_command({jack_io_binary().string(), "--server", jack.name(), "--play", (dir.path() / "tone.f32").string(),
-                         "--to", "rigd:in", "--record", (dir.path() / "rec.f32").string(), "--from", "rigd:out_l"},
-                        dir.path() / "jack_io.log", jack.env()) == 0);
-    const auto rec = read_f32_file(dir.path() / "rec.f32");
+    const auto rec = play_through(dir.path(), jack, tone);
     float peak = 0.0f;
     for (std::size_t i = 9600; i < rec.size(); ++i) {
         peak = std::max(peak, std::fabs(rec[i]));
