@@ -61,7 +61,10 @@ struct Layout {
 
 } // namespace
 
-TEST_CASE("convolver reset: after noise and NaN, the output equals a fresh instance's, bit for bit") {
+// In the doctest suite "slow": the same logic on every architecture, and
+// about 15 minutes under qemu-user, so scripts/test-arm64 leaves it out.
+TEST_CASE("convolver reset: after noise and NaN, the output equals a fresh instance's, bit for bit" *
+          doctest::test_suite("slow")) {
     // Head only; two and several levels; time-distributed levels (default
     // spread_from 1024 with 60000 taps; many small spread levels).
     const std::vector<Layout> layouts = {
