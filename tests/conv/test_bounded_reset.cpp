@@ -115,7 +115,7 @@ TEST_CASE("convolver reset: after noise and NaN, the output equals a fresh insta
     }
 }
 
-TEST_CASE("convolver reset: the output after it matches the double-precision direct convolution (1e-5 of peak)") {
+TEST_CASE("convolver reset: the output after it matches the double-precision direct convolution (1e-5 of peak)" * doctest::test_suite("slow")) {
     const auto h = decaying_noise(60000, 15000.0, 45);
     const auto x = white_noise(8000, 46);
     const auto ref = naive_convolve(x, h);
@@ -142,7 +142,7 @@ TEST_CASE("convolver reset never allocates") {
     CHECK(counter.total() == 0);
 }
 
-TEST_CASE("cab reset with a 2 s IR: after noise and NaN, the output equals a fresh stage's, bit for bit") {
+TEST_CASE("cab reset with a 2 s IR: after noise and NaN, the output equals a fresh stage's, bit for bit" * doctest::test_suite("slow")) {
     // 96000 taps: levels up to 8192 (time-distributed), so the signal runs
     // for 3 s to reach every partition.
     const ProcessSpec spec{.sample_rate_hz = 48000.0, .max_block_size = 256, .oversample = 1};

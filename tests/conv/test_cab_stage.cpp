@@ -303,7 +303,7 @@ TEST_CASE("block path matches the per-sample path while every parameter moves") 
     CHECK(peak_relative_error(ya, ref) <= 1e-6);
 }
 
-TEST_CASE("processing and parameter changes never allocate") {
+TEST_CASE("processing and parameter changes never allocate" * doctest::test_suite("slow")) {
     auto cab = make_cab();
     cab->set_impulse_response(make_ir(decaying_noise(240000, 48000.0, 83))); // 5 s
     std::vector<float> buf = white_noise(4096, 84);

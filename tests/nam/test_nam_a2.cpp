@@ -20,6 +20,8 @@
 #include <fstream>
 #include <string>
 
+#include <unistd.h>
+
 using namespace rigd::core;
 using namespace rigd::core::nam;
 using namespace rigd::test;
@@ -48,8 +50,10 @@ double peak(std::span<const float> x) {
     return p;
 }
 
+// Per process: two suites running at once (native and arm64, or two
+// sanitizer builds) must not remove each other's files.
 std::filesystem::path write_temp(const std::string& name, const std::string& text) {
-    const auto p = std::filesystem::temp_directory_path() / name;
+    const auto p = std::filesystem::temp_directory_path() / (std::to_string(::getpid()) + "_" + name);
     std::ofstream(p, std::ios::binary) << text;
     return p;
 }

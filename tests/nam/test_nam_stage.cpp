@@ -19,6 +19,8 @@
 #include <numbers>
 #include <string>
 
+#include <unistd.h>
+
 using namespace rigd::core;
 using namespace rigd::core::nam;
 using namespace rigd::test;
@@ -166,7 +168,7 @@ TEST_CASE("gains, mix and normalize do what they say") {
 TEST_CASE("a bad model file throws NamLoadError and keeps the loaded model") {
     auto s = stage_with("namcore_lstm.nam");
     const auto before = s->status();
-    const auto bad = std::filesystem::temp_directory_path() / "rigd_nam_test_broken.nam";
+    const auto bad = std::filesystem::temp_directory_path() / (std::to_string(::getpid()) + "_rigd_nam_test_broken.nam");
     {
         std::ofstream(bad) << R"({"version": "0.5.4", "architecture": "LSTM", "config": {)";
     }
