@@ -130,7 +130,7 @@ TEST_CASE("convolver reset: the output after it matches the double-precision dir
     CHECK(peak_relative_error(y, ref) <= 1e-5);
 }
 
-TEST_CASE("convolver reset never allocates") {
+TEST_CASE("convolver reset never allocates" * doctest::test_suite("slow")) {
     const auto h = decaying_noise(60000, 15000.0, 48);
     PartitionedConvolver conv;
     conv.prepare(h);
