@@ -236,6 +236,23 @@ WaveNetArrayKernel pick_wavenet(const WaveNetArrayView& a, bool allow_fixed, boo
     return &wavenet_array<0, 0>;
 }
 
+// The lanes' sum as a tree (halves added), off the recurrence but a serial
+// chain of kLanes adds per sample otherwise.
+[[nodiscard]] inline float hsum(VecF v) noexcept {
+    using V4 = float __attribute__((vector_size(4 * sizeof(float))));
+#if defined(__AVX512F__)
+    using V8 = float __attribute__((vector_size(8 * sizeof(float))));
+    const V8 a = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
+                 __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+    const V4 b = __builtin_shufflevector(a, a, 0, 1, 2, 3) + __builtin_shufflevector(a, a, 4, 5, 6, 7);
+#elif defined(__AVX__)
+    const V4 b = __builtin_shufflevector(v, v, 0, 1, 2, 3) + __builtin_shufflevector(v, v, 4, 5, 6, 7);
+#else
+    const V4 b = v;
+#endif
+    return (b[0] + b[2]) + (b[1] + b[3]);
+}
+
 constexpr int kMaxLstmVecs = 512 * 4 / kLanes; // hidden sizes up to 512
 
 template <int kH, int kLayers>
@@ -346,7 +363,32 @@ void lstm_run(LstmView& m, const float* in, float* out, std::size_t n) noexcept 
                 } else {
                     sum = acc[0][q] + acc[1][q];
                 }
-                acc[0][q] = simd::tanh(sum);
+                if constexpr (kH > 0) {
+                    acc[0][q] = sum; // the activations below
+                } else {
+                    acc[0][q] = simd::tanh(sum);
+                }
+            }
+            if constexpr (kH > 0) {
+                // The recurrence's critical path runs through the gate
+                // activations, the cell update and tanh(c). Halved tanh for
+                // f, g and o (the 1/2 folded into the fit) turns
+                // c = (1/2 + tf/2) c + (1/2 + ti/2) tg into two independent
+                // FMAs and an add: fma(tf/2, c, c/2) + fma(ti, tg/2, tg/2).
+#pragma GCC unroll 8
+                for (int q = 0; q < kCellVecs; ++q) {
+                    const VecF ti = simd::tanh_short_latency(acc[0][q]);
+                    const VecF htf = simd::tanh_short_latency<1>(acc[0][kCellVecs + q]);
+                    const VecF htg = simd::tanh_short_latency<1>(acc[0][2 * kCellVecs + q]);
+                    const VecF hto = simd::tanh_short_latency<1>(acc[0][3 * kCellVecs + q]);
+                    const VecF c_old = cell[l][q];
+                    const VecF c = (htf * c_old + 0.5f * c_old) + (ti * htg + htg);
+                    cell[l][q] = c;
+                    hidden[l][q] = (0.5f + hto) * simd::tanh_short_latency(c);
+                }
+                layer_in = hs;
+                in_count = h;
+                continue;
             }
             // Blocks: [0, nv) i, [nv, 2nv) f, [2nv, 3nv) g, [3nv, 4nv) o.
             // sigmoid(z) = (1 + tanh(z/2)) / 2; the 1/2 is in the weights.
@@ -356,15 +398,9 @@ void lstm_run(LstmView& m, const float* in, float* out, std::size_t n) noexcept 
                 const VecF fg = 0.5f + 0.5f * acc[0][nv + q];
                 const VecF gg = acc[0][2 * nv + q];
                 const VecF og = 0.5f + 0.5f * acc[0][3 * nv + q];
-                if constexpr (kH > 0) {
-                    const VecF c = fg * cell[l][q] + ig * gg;
-                    cell[l][q] = c;
-                    hidden[l][q] = og * simd::tanh(c);
-                } else {
-                    const VecF c = fg * simd::load(cs + q * kLanes) + ig * gg;
-                    simd::store(cs + q * kLanes, c);
-                    simd::store(hs + q * kLanes, og * simd::tanh(c));
-                }
+                const VecF c = fg * simd::load(cs + q * kLanes) + ig * gg;
+                simd::store(cs + q * kLanes, c);
+                simd::store(hs + q * kLanes, og * simd::tanh(c));
             }
             layer_in = hs;
             in_count = h;
@@ -375,9 +411,7 @@ void lstm_run(LstmView& m, const float* in, float* out, std::size_t n) noexcept 
             for (int q = 0; q < kCellVecs; ++q) {
                 prod += simd::load(m.head_w + q * kLanes) * hidden[kLayers - 1][q];
             }
-            for (int i = 0; i < kLanes; ++i) {
-                y += prod[i];
-            }
+            y += hsum(prod);
         } else {
             const float* hl = state + static_cast<std::ptrdiff_t>(layers - 1) * 2 * p;
             for (int i = 0; i < h; ++i) {
