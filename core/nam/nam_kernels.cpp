@@ -323,11 +323,21 @@ void lstm_run(LstmView& m, const float* in, float* out, std::size_t n) noexcept 
                     }
                 }
                 const float* wh = w + in_count * gates;
+                // i, f and g first: the cell update waits for them, while o
+                // is needed only after tanh(c) (its FMAs fill in later).
 #pragma GCC unroll 32
                 for (int j = 0; j < kH; ++j) {
                     const VecF uj = simd::lane(hidden[l][j / kLanes], j % kLanes);
 #pragma GCC unroll 16
-                    for (int q = 0; q < gv; ++q) {
+                    for (int q = 0; q < 3 * nv; ++q) {
+                        acc[j % kPartials][q] += uj * simd::load(wh + j * gates + q * kLanes);
+                    }
+                }
+#pragma GCC unroll 32
+                for (int j = 0; j < kH; ++j) {
+                    const VecF uj = simd::lane(hidden[l][j / kLanes], j % kLanes);
+#pragma GCC unroll 16
+                    for (int q = 3 * nv; q < gv; ++q) {
                         acc[j % kPartials][q] += uj * simd::load(wh + j * gates + q * kLanes);
                     }
                 }
