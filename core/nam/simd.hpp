@@ -91,7 +91,8 @@ inline void store(float* p, VecF v) noexcept { std::memcpy(p, &v, sizeof(v)); }
 // (test_nam_math "simd tanh"). The golden tests need 1e-5 end to end, which
 // NAM's coarse "fast tanh" misses. Estrin evaluation keeps the dependency chain short:
 // the LSTM recurrence is latency-bound. Beyond |x| = 9, tanh rounds to +-1.
-// NaN comes out NaN.
+// NaN gives 1 (the clamp picks its limit; so did the compare-and-select it
+// replaced).
 [[nodiscard]] inline VecF tanh(VecF x) noexcept {
     const VecF c = max_or_lim(min_or_lim(x, splat(9.0f)), splat(-9.0f));
     const VecF y = c * c;
