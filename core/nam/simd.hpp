@@ -87,24 +87,21 @@ inline void store(float* p, VecF v) noexcept { std::memcpy(p, &v, sizeof(v)); }
 
 // tanh as x P(x^2) / Q(x^2) with a rational minimax fit on [0, 9] (degree
 // 13/6; fitted for this project with mpmath, see bench/nam/RESULTS.md):
-// 5.9e-9 in exact arithmetic; in float max abs error 2.6e-7, relative 2.8e-7
+// 5.9e-9 in exact arithmetic; in float max abs error 3.2e-7, relative 3.6e-7
 // (test_nam_math "simd tanh"). The golden tests need 1e-5 end to end, which
-// NAM's coarse "fast tanh" misses. Horner evaluation: the fewest multiplies
-// (the WaveNet epilogues share the FMA pipes with the products); the LSTM's
-// fixed kernels, which are latency-bound, use tanh_short_latency (Estrin)
-// below. Beyond |x| = 9, tanh rounds to +-1.
+// NAM's coarse "fast tanh" misses. Estrin evaluation keeps the dependency chain short:
+// the LSTM recurrence is latency-bound. Beyond |x| = 9, tanh rounds to +-1.
 // NaN gives 1 (the clamp picks its limit; so did the compare-and-select it
 // replaced).
 [[nodiscard]] inline VecF tanh(VecF x) noexcept {
     const VecF c = max_or_lim(min_or_lim(x, splat(9.0f)), splat(-9.0f));
     const VecF y = c * c;
-    const VecF p =
-        0.99999996894111232f +
-        y * (0.13079158639032421f +
-             y * (0.0030986486225687238f +
-                  y * (1.1101761550457648e-5f +
-                       y * (-2.0029302352598072e-8f + y * (5.1925658910201919e-11f + y * -8.2909838651206455e-14f)))));
-    const VecF q = 1.0f + y * (0.46412478890691078f + y * (0.024473739087070527f + y * 0.00025385927422398145f));
+    const VecF y2 = y * y;
+    const VecF y4 = y2 * y2;
+    const VecF p = (0.99999996894111232f + y * 0.13079158639032421f) +
+                   y2 * (0.0030986486225687238f + y * 1.1101761550457648e-5f) +
+                   y4 * ((-2.0029302352598072e-8f + y * 5.1925658910201919e-11f) + y2 * -8.2909838651206455e-14f);
+    const VecF q = (1.0f + y * 0.46412478890691078f) + y2 * (0.024473739087070527f + y * 0.00025385927422398145f);
     return c * p / q;
 }
 
