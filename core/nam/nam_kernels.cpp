@@ -19,9 +19,13 @@ using simd::VecF;
 
 // Register tile of the products: kRowTile output channels x kVecTile vectors
 // of frames (16 accumulators on AVX-512's 32 registers, 8 on 16-register
-// ISAs). Measured alternatives in bench/nam/RESULTS.md.
-constexpr int kRowTile = 4;
-constexpr int kVecTile = kLanes >= 16 ? 4 : 2;
+// ISAs). AVX-512 with 8 rows or more: 8 x 2 (two frame loads and eight weight
+// broadcasts per 16 FMAs) beat 4 x 4 (four and four) by about 9% on the
+// standard model and 13% on lite: the 64-byte frame loads, not the FMAs,
+// bound the loop. Fewer rows keep 4 vectors (row_tile). Measured
+// alternatives in bench/nam/RESULTS.md.
+constexpr int kRowTile = kLanes >= 16 ? 8 : 4;
+constexpr int kVecTile = 2;
 
 [[nodiscard]] inline VecF activate(VecF z, Activation act, float slope) noexcept {
     switch (act) {
@@ -93,9 +97,11 @@ inline void tile(const float* w, int ldw, int r0, const float* const* ptrs, int 
 template <int R, int kJ, class Init, class Epi>
 inline void row_tile(const float* w, int ldw, int r0, const float* const* ptrs, int j_count, int nvec, Init& init,
                      Epi& epi) noexcept {
+    // 16 accumulators (8 on 16-register ISAs): 8 rows x 2 vectors, else 4 vectors.
+    constexpr int kV = R >= 8 ? kVecTile : (kLanes >= 16 ? 4 : 2);
     int v = 0;
-    for (; v + kVecTile <= nvec; v += kVecTile) {
-        tile<R, kVecTile, kJ>(w, ldw, r0, ptrs, j_count, v * kLanes, init, epi);
+    for (; v + kV <= nvec; v += kV) {
+        tile<R, kV, kJ>(w, ldw, r0, ptrs, j_count, v * kLanes, init, epi);
     }
     for (; v < nvec; ++v) {
         tile<R, 1, kJ>(w, ldw, r0, ptrs, j_count, v * kLanes, init, epi);
@@ -112,6 +118,10 @@ inline void gemm(const float* w, int rows_rt, const float* const* ptrs, int j_co
     int r0 = 0;
     for (; r0 + kRowTile <= rows; r0 += kRowTile) {
         row_tile<kRowTile, kJ>(w, ldw, r0, ptrs, j_count, nvec, init, epi);
+    }
+    if (kRowTile > 4 && rows - r0 >= 4) {
+        row_tile<4, kJ>(w, ldw, r0, ptrs, j_count, nvec, init, epi);
+        r0 += 4;
     }
     if (rows - r0 >= 2) {
         row_tile<2, kJ>(w, ldw, r0, ptrs, j_count, nvec, init, epi);
@@ -236,6 +246,23 @@ WaveNetArrayKernel pick_wavenet(const WaveNetArrayView& a, bool allow_fixed, boo
     return &wavenet_array<0, 0>;
 }
 
+// The lanes' sum as a tree (halves added), off the recurrence but a serial
+// chain of kLanes adds per sample otherwise.
+[[nodiscard]] inline float hsum(VecF v) noexcept {
+    using V4 = float __attribute__((vector_size(4 * sizeof(float))));
+#if defined(__AVX512F__)
+    using V8 = float __attribute__((vector_size(8 * sizeof(float))));
+    const V8 a = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7) +
+                 __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
+    const V4 b = __builtin_shufflevector(a, a, 0, 1, 2, 3) + __builtin_shufflevector(a, a, 4, 5, 6, 7);
+#elif defined(__AVX__)
+    const V4 b = __builtin_shufflevector(v, v, 0, 1, 2, 3) + __builtin_shufflevector(v, v, 4, 5, 6, 7);
+#else
+    const V4 b = v;
+#endif
+    return (b[0] + b[2]) + (b[1] + b[3]);
+}
+
 constexpr int kMaxLstmVecs = 512 * 4 / kLanes; // hidden sizes up to 512
 
 template <int kH, int kLayers>
@@ -306,11 +333,21 @@ void lstm_run(LstmView& m, const float* in, float* out, std::size_t n) noexcept 
                     }
                 }
                 const float* wh = w + in_count * gates;
+                // i, f and g first: the cell update waits for them, while o
+                // is needed only after tanh(c) (its FMAs fill in later).
 #pragma GCC unroll 32
                 for (int j = 0; j < kH; ++j) {
                     const VecF uj = simd::lane(hidden[l][j / kLanes], j % kLanes);
 #pragma GCC unroll 16
-                    for (int q = 0; q < gv; ++q) {
+                    for (int q = 0; q < 3 * nv; ++q) {
+                        acc[j % kPartials][q] += uj * simd::load(wh + j * gates + q * kLanes);
+                    }
+                }
+#pragma GCC unroll 32
+                for (int j = 0; j < kH; ++j) {
+                    const VecF uj = simd::lane(hidden[l][j / kLanes], j % kLanes);
+#pragma GCC unroll 16
+                    for (int q = 3 * nv; q < gv; ++q) {
                         acc[j % kPartials][q] += uj * simd::load(wh + j * gates + q * kLanes);
                     }
                 }
@@ -346,7 +383,32 @@ void lstm_run(LstmView& m, const float* in, float* out, std::size_t n) noexcept 
                 } else {
                     sum = acc[0][q] + acc[1][q];
                 }
-                acc[0][q] = simd::tanh(sum);
+                if constexpr (kH > 0) {
+                    acc[0][q] = sum; // the activations below
+                } else {
+                    acc[0][q] = simd::tanh(sum);
+                }
+            }
+            if constexpr (kH > 0) {
+                // The recurrence's critical path runs through the gate
+                // activations, the cell update and tanh(c). Halved tanh for
+                // f, g and o (the 1/2 folded into the fit) turns
+                // c = (1/2 + tf/2) c + (1/2 + ti/2) tg into two independent
+                // FMAs and an add: fma(tf/2, c, c/2) + fma(ti, tg/2, tg/2).
+#pragma GCC unroll 8
+                for (int q = 0; q < kCellVecs; ++q) {
+                    const VecF ti = simd::tanh_short_latency(acc[0][q]);
+                    const VecF htf = simd::tanh_short_latency<1>(acc[0][kCellVecs + q]);
+                    const VecF htg = simd::tanh_short_latency<1>(acc[0][2 * kCellVecs + q]);
+                    const VecF hto = simd::tanh_short_latency<1>(acc[0][3 * kCellVecs + q]);
+                    const VecF c_old = cell[l][q];
+                    const VecF c = (htf * c_old + 0.5f * c_old) + (ti * htg + htg);
+                    cell[l][q] = c;
+                    hidden[l][q] = (0.5f + hto) * simd::tanh_short_latency(c);
+                }
+                layer_in = hs;
+                in_count = h;
+                continue;
             }
             // Blocks: [0, nv) i, [nv, 2nv) f, [2nv, 3nv) g, [3nv, 4nv) o.
             // sigmoid(z) = (1 + tanh(z/2)) / 2; the 1/2 is in the weights.
@@ -356,15 +418,9 @@ void lstm_run(LstmView& m, const float* in, float* out, std::size_t n) noexcept 
                 const VecF fg = 0.5f + 0.5f * acc[0][nv + q];
                 const VecF gg = acc[0][2 * nv + q];
                 const VecF og = 0.5f + 0.5f * acc[0][3 * nv + q];
-                if constexpr (kH > 0) {
-                    const VecF c = fg * cell[l][q] + ig * gg;
-                    cell[l][q] = c;
-                    hidden[l][q] = og * simd::tanh(c);
-                } else {
-                    const VecF c = fg * simd::load(cs + q * kLanes) + ig * gg;
-                    simd::store(cs + q * kLanes, c);
-                    simd::store(hs + q * kLanes, og * simd::tanh(c));
-                }
+                const VecF c = fg * simd::load(cs + q * kLanes) + ig * gg;
+                simd::store(cs + q * kLanes, c);
+                simd::store(hs + q * kLanes, og * simd::tanh(c));
             }
             layer_in = hs;
             in_count = h;
@@ -375,9 +431,7 @@ void lstm_run(LstmView& m, const float* in, float* out, std::size_t n) noexcept 
             for (int q = 0; q < kCellVecs; ++q) {
                 prod += simd::load(m.head_w + q * kLanes) * hidden[kLayers - 1][q];
             }
-            for (int i = 0; i < kLanes; ++i) {
-                y += prod[i];
-            }
+            y += hsum(prod);
         } else {
             const float* hl = state + static_cast<std::ptrdiff_t>(layers - 1) * 2 * p;
             for (int i = 0; i < h; ++i) {

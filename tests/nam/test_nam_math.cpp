@@ -42,6 +42,41 @@ TEST_CASE("simd tanh is accurate over the whole float range") {
     CHECK(out[0] == doctest::Approx(-1.0).epsilon(1e-7));
 }
 
+TEST_CASE("simd tanh_short_latency (the LSTM's) is accurate, and its halved form is exactly half") {
+    // Same fit as simd::tanh with 1/Q rounded separately: same bound.
+    double max_abs = 0.0;
+    double max_rel = 0.0;
+    float lanes[simd::kLanes];
+    float out[simd::kLanes];
+    float half[simd::kLanes];
+    bool halves_exact = true;
+    for (float x = -30.0f; x < 30.0f;) {
+        for (int i = 0; i < simd::kLanes; ++i) {
+            lanes[i] = x;
+            x += std::max(1e-6f, std::fabs(x) * 3e-5f);
+        }
+        simd::store(out, simd::tanh_short_latency(simd::load(lanes)));
+        simd::store(half, simd::tanh_short_latency<1>(simd::load(lanes)));
+        for (int i = 0; i < simd::kLanes; ++i) {
+            const double ref = std::tanh(static_cast<double>(lanes[i]));
+            const double err = std::fabs(static_cast<double>(out[i]) - ref);
+            max_abs = std::max(max_abs, err);
+            if (ref != 0.0) {
+                max_rel = std::max(max_rel, err / std::fabs(ref));
+            }
+            halves_exact = halves_exact && half[i] == 0.5f * out[i];
+        }
+    }
+    CHECK(max_abs <= 4e-7);
+    CHECK(max_rel <= 4e-7);
+    CHECK(halves_exact);
+    MESSAGE("tanh_short_latency: max abs " << max_abs << ", max rel " << max_rel);
+    simd::store(out, simd::tanh_short_latency(simd::splat(0.0f)));
+    CHECK(out[0] == 0.0f);
+    simd::store(out, simd::tanh_short_latency(simd::splat(1e4f)));
+    CHECK(out[0] == doctest::Approx(1.0).epsilon(1e-7));
+}
+
 TEST_CASE("simd sigmoid is accurate") {
     double max_abs = 0.0;
     float out[simd::kLanes];
