@@ -42,7 +42,8 @@ std::vector<float> source_block(std::size_t block) {
 
 // The reference amp simulator's chain (bench/chain): filters, gate, comp,
 // pre, tone, power, level.
-std::unique_ptr<AmplifierChain> reference_chain(int oversample) {
+// only >= 0: just that stage of the chain (its index), for a breakdown.
+std::unique_ptr<AmplifierChain> reference_chain(int oversample, int only = -1) {
     using P = std::vector<std::pair<std::string, float>>;
     const std::vector<std::pair<std::string, P>> stages{
         {"filter", {{"mode", 0}, {"cutoff_hz", 100}, {"order", 2}}},
@@ -59,7 +60,11 @@ std::unique_ptr<AmplifierChain> reference_chain(int oversample) {
     const ProcessSpec spec{kRate, kFrames, oversample};
     auto chain = std::make_unique<AmplifierChain>();
     chain->prepare(spec);
+    int index = -1;
     for (const auto& [type, params] : stages) {
+        if (++index != only && only >= 0) {
+            continue;
+        }
         auto s = factory.create(type);
         for (const auto& [name, value] : params) {
             s->set_param(s->find_param(name), value);
@@ -100,6 +105,13 @@ int main(int argc, char** argv) try {
         }
     } else if (kind == "chain") {
         auto chain = reference_chain(std::atoi(argv[2]));
+        for (long b = 0; b < blocks; ++b) {
+            out = inputs[static_cast<std::size_t>(b) % 8];
+            chain->process_block(out);
+            checksum += out[kFrames - 1];
+        }
+    } else if (kind.starts_with("stage")) {
+        auto chain = reference_chain(std::atoi(argv[2]), std::atoi(kind.c_str() + 5));
         for (long b = 0; b < blocks; ++b) {
             out = inputs[static_cast<std::size_t>(b) % 8];
             chain->process_block(out);
