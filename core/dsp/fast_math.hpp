@@ -25,6 +25,14 @@ namespace rigd::core::dsp {
     return std::bit_cast<float>((ax < kb ? ax : kb) | (bits & 0x80000000u));
 }
 
+// c ? a : b on the bits. A float select can lose to GCC's code sinking: it
+// moves a divide feeding one arm into a branch, which it then will not
+// if-convert under -ftrapping-math, so the loop does not vectorise.
+[[nodiscard]] inline float select_bits(bool c, float a, float b) noexcept RIGD_RT {
+    const std::uint32_t m = c ? ~0u : 0u;
+    return std::bit_cast<float>((std::bit_cast<std::uint32_t>(a) & m) | (std::bit_cast<std::uint32_t>(b) & ~m));
+}
+
 // tanh from Lambert's continued fraction (7/6 convergent); abs error < 1e-4
 // (9.6e-5 measured, at the clamp). The input is clamped where the convergent
 // reaches 1 (it would overshoot to 1.00001 by x = 5), so |y| <= 1 without
