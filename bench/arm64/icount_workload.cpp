@@ -10,13 +10,17 @@
 //   icount_workload cab <ir_seconds> <blocks>        the cab stage, a made-up IR
 //   icount_workload preset <preset.toml> <blocks>    as `rigd render` runs it
 // For `preset`, RIGD_MODELS_DIR and RIGD_IRS_DIR name the folders its files
-// are looked up in (default: the daemon's).
+// are looked up in (default: the daemon's). RIGD_FFTW_WISDOM names a wisdom
+// file, loaded before and saved after set-up: FFTW_MEASURE planning times
+// candidate plans, so without wisdom the set-up's instruction count changes
+// from run to run and no longer cancels out of the two runs' difference.
 #include "control/config.hpp"
 #include "control/library.hpp"
 #include "control/preset_file.hpp"
 #include "control/rig_controller.hpp"
 #include "core/amplifier_chain.hpp"
 #include "core/conv/cab_stage.hpp"
+#include "core/conv/real_fft.hpp"
 #include "core/engine.hpp"
 #include "core/denormals.hpp"
 #include "core/nam/nam_loader.hpp"
@@ -129,6 +133,15 @@ int main(int argc, char** argv) try {
     }
     std::vector<float> out(kFrames);
     float checksum = 0.0f;
+    const char* wisdom = std::getenv("RIGD_FFTW_WISDOM");
+    if (wisdom != nullptr) {
+        (void)rigd::core::conv::RealFft::load_wisdom(wisdom);
+    }
+    const auto save_wisdom = [wisdom] {
+        if (wisdom != nullptr && !rigd::core::conv::RealFft::save_wisdom(wisdom)) {
+            std::fprintf(stderr, "icount_workload: cannot write %s\n", wisdom);
+        }
+    };
     if (kind == "nam") {
         auto model = rigd::core::nam::load_nam_model(argv[2], kFrames);
         model->prewarm();
@@ -159,6 +172,7 @@ int main(int argc, char** argv) try {
         auto chain = std::make_unique<AmplifierChain>();
         chain->prepare(spec);
         chain->append(std::move(cab));
+        save_wisdom();
         for (long b = 0; b < blocks; ++b) {
             out = inputs[static_cast<std::size_t>(b) % 8];
             chain->process_block(out);
@@ -183,6 +197,7 @@ int main(int argc, char** argv) try {
             }
             return 1; // counting anything but the whole preset would mislead
         }
+        save_wisdom();
         std::vector<float> right(kFrames);
         for (long b = 0; b < blocks; ++b) {
             engine.process(inputs[static_cast<std::size_t>(b) % 8], out, right);
