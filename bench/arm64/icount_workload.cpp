@@ -6,7 +6,22 @@
 //
 //   icount_workload nam <model.nam> <blocks>
 //   icount_workload chain <oversample> <blocks>
+//   icount_workload stage<N> <oversample> <blocks>   stage N of the chain alone
+//   icount_workload cab <ir_seconds> <blocks>        the cab stage, a made-up IR
+//   icount_workload preset <preset.toml> <blocks>    as `rigd render` runs it
+// For `preset`, RIGD_MODELS_DIR and RIGD_IRS_DIR name the folders its files
+// are looked up in (default: the daemon's). RIGD_FFTW_WISDOM names a wisdom
+// file, loaded before and saved after set-up: FFTW_MEASURE planning times
+// candidate plans, so without wisdom the set-up's instruction count changes
+// from run to run and no longer cancels out of the two runs' difference.
+#include "control/config.hpp"
+#include "control/library.hpp"
+#include "control/preset_file.hpp"
+#include "control/rig_controller.hpp"
 #include "core/amplifier_chain.hpp"
+#include "core/conv/cab_stage.hpp"
+#include "core/conv/real_fft.hpp"
+#include "core/engine.hpp"
 #include "core/denormals.hpp"
 #include "core/nam/nam_loader.hpp"
 #include "core/nam/nam_model.hpp"
@@ -17,6 +32,7 @@
 #include <cstdlib>
 #include <exception>
 #include <memory>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -42,7 +58,8 @@ std::vector<float> source_block(std::size_t block) {
 
 // The reference amp simulator's chain (bench/chain): filters, gate, comp,
 // pre, tone, power, level.
-std::unique_ptr<AmplifierChain> reference_chain(int oversample) {
+// only >= 0: just that stage of the chain (its index), for a breakdown.
+std::unique_ptr<AmplifierChain> reference_chain(int oversample, int only = -1) {
     using P = std::vector<std::pair<std::string, float>>;
     const std::vector<std::pair<std::string, P>> stages{
         {"filter", {{"mode", 0}, {"cutoff_hz", 100}, {"order", 2}}},
@@ -59,7 +76,11 @@ std::unique_ptr<AmplifierChain> reference_chain(int oversample) {
     const ProcessSpec spec{kRate, kFrames, oversample};
     auto chain = std::make_unique<AmplifierChain>();
     chain->prepare(spec);
+    int index = -1;
     for (const auto& [type, params] : stages) {
+        if (++index != only && only >= 0) {
+            continue;
+        }
         auto s = factory.create(type);
         for (const auto& [name, value] : params) {
             s->set_param(s->find_param(name), value);
@@ -70,8 +91,29 @@ std::unique_ptr<AmplifierChain> reference_chain(int oversample) {
     return chain;
 }
 
+// A cabinet-like IR made here (nothing to ship): white noise under an
+// exponential decay (-60 dB at the end), fixed seed.
+rigd::core::conv::ImpulseResponse decaying_noise(double seconds) {
+    rigd::core::conv::ImpulseResponse ir;
+    ir.sample_rate_hz = kRate;
+    ir.samples.resize(static_cast<std::size_t>(seconds * kRate));
+    std::mt19937 rng(20261126);
+    std::normal_distribution<float> noise(0.0f, 1.0f);
+    const double tau = static_cast<double>(ir.samples.size()) / std::log(1000.0);
+    for (std::size_t i = 0; i < ir.samples.size(); ++i) {
+        ir.samples[i] = noise(rng) * static_cast<float>(std::exp(-static_cast<double>(i) / tau));
+    }
+    return ir;
+}
+
+const char* env_or(const char* name, const char* fallback) {
+    const char* v = std::getenv(name);
+    return v != nullptr && *v != '\0' ? v : fallback;
+}
+
 int usage() {
-    std::fprintf(stderr, "usage: icount_workload nam <model.nam> <blocks> | chain <oversample> <blocks>\n");
+    std::fprintf(stderr, "usage: icount_workload nam <model.nam> <blocks> | chain <oversample> <blocks> | stage<N> "
+                         "<oversample> <blocks> | cab <ir_seconds> <blocks> | preset <preset.toml> <blocks>\n");
     return 2;
 }
 
@@ -91,6 +133,15 @@ int main(int argc, char** argv) try {
     }
     std::vector<float> out(kFrames);
     float checksum = 0.0f;
+    const char* wisdom = std::getenv("RIGD_FFTW_WISDOM");
+    if (wisdom != nullptr) {
+        (void)rigd::core::conv::RealFft::load_wisdom(wisdom);
+    }
+    const auto save_wisdom = [wisdom] {
+        if (wisdom != nullptr && !rigd::core::conv::RealFft::save_wisdom(wisdom)) {
+            std::fprintf(stderr, "icount_workload: cannot write %s\n", wisdom);
+        }
+    };
     if (kind == "nam") {
         auto model = rigd::core::nam::load_nam_model(argv[2], kFrames);
         model->prewarm();
@@ -104,6 +155,53 @@ int main(int argc, char** argv) try {
             out = inputs[static_cast<std::size_t>(b) % 8];
             chain->process_block(out);
             checksum += out[kFrames - 1];
+        }
+    } else if (kind.starts_with("stage")) {
+        auto chain = reference_chain(std::atoi(argv[2]), std::atoi(kind.c_str() + 5));
+        for (long b = 0; b < blocks; ++b) {
+            out = inputs[static_cast<std::size_t>(b) % 8];
+            chain->process_block(out);
+            checksum += out[kFrames - 1];
+        }
+    } else if (kind == "cab") {
+        // The cab stage at its defaults (normalised), in a chain like any stage.
+        auto cab = std::make_unique<rigd::core::conv::CabStage>();
+        cab->set_impulse_response(decaying_noise(std::strtod(argv[2], nullptr)), "decaying-noise");
+        const ProcessSpec spec{kRate, kFrames, 1};
+        cab->prepare(spec);
+        auto chain = std::make_unique<AmplifierChain>();
+        chain->prepare(spec);
+        chain->append(std::move(cab));
+        save_wisdom();
+        for (long b = 0; b < blocks; ++b) {
+            out = inputs[static_cast<std::size_t>(b) % 8];
+            chain->process_block(out);
+            checksum += out[kFrames - 1];
+        }
+    } else if (kind == "preset") {
+        // What `rigd render` does (daemon/render.cpp): the preset through the
+        // rig controller into the engine, one engine.process per period.
+        const auto& factory = rigd::core::StageFactory::builtin();
+        const rigd::core::Preset preset = rigd::control::load_preset_file(argv[2], factory);
+        const rigd::control::Config defaults;
+        const rigd::control::Library library(defaults.presets_dir,
+                                             env_or("RIGD_MODELS_DIR", defaults.models_dir.c_str()),
+                                             env_or("RIGD_IRS_DIR", defaults.irs_dir.c_str()));
+        rigd::core::Engine engine;
+        rigd::control::RigController rig(engine, factory, library);
+        const ProcessSpec spec{kRate, kFrames, preset.oversample};
+        const auto warnings = rig.start(preset, spec, {}, true);
+        if (!warnings.empty()) {
+            for (const auto& w : warnings) {
+                std::fprintf(stderr, "icount_workload: %s: %s\n", argv[2], w.c_str());
+            }
+            return 1; // counting anything but the whole preset would mislead
+        }
+        save_wisdom();
+        std::vector<float> right(kFrames);
+        for (long b = 0; b < blocks; ++b) {
+            engine.process(inputs[static_cast<std::size_t>(b) % 8], out, right);
+            checksum += out[kFrames - 1] + right[kFrames - 1];
         }
     } else {
         return usage();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <cstring>
 #include <numbers>
 #include <stdexcept>
 #include <utility>
@@ -52,15 +53,22 @@ std::array<double, HalfbandIir::kMaxCoefs> elliptic_halfband(int count, double f
     return a;
 }
 
+// Two lanes: the two allpass paths side by side (GCC/clang vector
+// extension; one 64-bit NEON register, an SSE register's low half on x86).
+// Each lane computes exactly what the one-path scalar code computes, so the
+// output is the same; the two paths just share each instruction.
+using V2 = float __attribute__((vector_size(8)));
+
 // One path (K first-order allpasses in the low-rate domain, each
 // y = a (x - y1) + x1) on one sample: u in, u1 = the previous input; y holds
 // each section's previous output (the next section's previous input).
-// Written so each recursion through y is a single FMA.
-template <std::size_t K>
-inline float chain_one(const std::array<float, K>& c, std::array<float, K>& y, float u, float u1) noexcept RIGD_RT {
+// Written so each recursion through y is a single FMA. On return u1 is the
+// last section's previous output (the previous input of a section after it).
+template <typename T, std::size_t K>
+inline T chain_one(const std::array<T, K>& c, std::array<T, K>& y, T u, T& u1) noexcept RIGD_RT {
     for (std::size_t i = 0; i < K; ++i) {
-        const float v = u1 + c[i] * u;
-        const float out = v - c[i] * y[i];
+        const T v = u1 + c[i] * u;
+        const T out = v - c[i] * y[i];
         u1 = y[i];
         y[i] = out;
         u = out;
@@ -74,15 +82,15 @@ inline float chain_one(const std::array<float, K>& c, std::array<float, K>& y, f
 // high-rate sections. Rounds differently from chain_one, so it is only used
 // where pairs stay aligned whatever the block split (sections after the
 // first see lengths n * 2^s; test "any block split gives the same output").
-template <std::size_t K>
-inline void chain_pair(const std::array<float, K>& c, const std::array<float, K>& c2, std::array<float, K>& y,
-                       float& ua, float& ub, float u1) noexcept {
+template <typename T, std::size_t K>
+inline void chain_pair(const std::array<T, K>& c, const std::array<T, K>& c2, std::array<T, K>& y, T& ua, T& ub,
+                       T& u1) noexcept RIGD_RT {
     for (std::size_t i = 0; i < K; ++i) {
-        const float v0 = u1 + c[i] * ua;
-        const float v1 = ua + c[i] * ub;
-        const float w = v1 - c[i] * v0;
-        const float ya = v0 - c[i] * y[i];
-        const float yb = w + c2[i] * y[i];
+        const T v0 = u1 + c[i] * ua;
+        const T v1 = ua + c[i] * ub;
+        const T w = v1 - c[i] * v0;
+        const T ya = v0 - c[i] * y[i];
+        const T yb = w + c2[i] * y[i];
         u1 = y[i];
         y[i] = yb;
         ua = ya;
@@ -90,113 +98,217 @@ inline void chain_pair(const std::array<float, K>& c, const std::array<float, K>
     }
 }
 
-template <int N>
-struct Paths {
+// The paths of an N-coefficient section in two lanes: path 0 (even
+// coefficients) in lane L0, path 1 in the other. Path 0 has one section
+// more when N is odd: that one runs alone (the tail). State in memory:
+// path 0 outputs, then path 1 outputs.
+template <int N, int L0>
+struct Lanes {
     static constexpr std::size_t kN0 = (N + 1) / 2;
-    static constexpr std::size_t kN1 = N / 2;
-    std::array<float, kN0> c0{};
-    std::array<float, kN1> c1{};
-    std::array<float, kN0> c0sq{};
-    std::array<float, kN1> c1sq{};
-    std::array<float, kN0> y0{};
-    std::array<float, kN1> y1{};
+    static constexpr std::size_t kPairs = N / 2;
+    static constexpr bool kTail = N % 2 != 0;
+    static constexpr int kL1 = 1 - L0;
+    std::array<V2, kPairs> c{};
+    std::array<V2, kPairs> csq{};
+    std::array<V2, kPairs> y{};
+    std::array<float, 1> ct{};
+    std::array<float, 1> ctsq{};
+    std::array<float, 1> yt{};
 
-    Paths(const float* coef, const float* st) noexcept RIGD_RT {
-        for (std::size_t i = 0; i < kN0; ++i) {
-            c0[i] = coef[2 * i];
-            c0sq[i] = c0[i] * c0[i];
-            y0[i] = st[i];
+    Lanes(const float* coef, const float* st) noexcept RIGD_RT {
+        for (std::size_t i = 0; i < kPairs; ++i) {
+            c[i][L0] = coef[2 * i];
+            c[i][kL1] = coef[2 * i + 1];
+            csq[i] = c[i] * c[i];
+            y[i][L0] = st[i];
+            y[i][kL1] = st[kN0 + i];
         }
-        for (std::size_t i = 0; i < kN1; ++i) {
-            c1[i] = coef[2 * i + 1];
-            c1sq[i] = c1[i] * c1[i];
-            y1[i] = st[kN0 + i];
+        if constexpr (kTail) {
+            ct[0] = coef[2 * kPairs];
+            ctsq[0] = ct[0] * ct[0];
+            yt[0] = st[kPairs];
         }
     }
     void store(float* st) const noexcept RIGD_RT {
-        for (std::size_t i = 0; i < kN0; ++i) {
-            st[i] = y0[i];
+        for (std::size_t i = 0; i < kPairs; ++i) {
+            st[i] = y[i][L0];
+            st[kN0 + i] = y[i][kL1];
         }
-        for (std::size_t i = 0; i < kN1; ++i) {
-            st[kN0 + i] = y1[i];
+        if constexpr (kTail) {
+            st[kPairs] = yt[0];
+        }
+    }
+    // One sample through both paths; returns (lane L0 = path 0, other = path 1).
+    V2 one(V2 u, V2 u1) noexcept RIGD_RT {
+        V2 out = chain_one(c, y, u, u1);
+        if constexpr (kTail) {
+            float t1 = u1[L0];
+            out[L0] = chain_one(ct, yt, out[L0], t1);
+        }
+        return out;
+    }
+    void pair(V2& ua, V2& ub, V2 u1) noexcept RIGD_RT {
+        chain_pair(c, csq, y, ua, ub, u1);
+        if constexpr (kTail) {
+            float a = ua[L0];
+            float b = ub[L0];
+            float t1 = u1[L0];
+            chain_pair(ct, ctsq, yt, a, b, t1);
+            ua[L0] = a;
+            ub[L0] = b;
         }
     }
 };
+
+inline V2 load2(const float* p) noexcept RIGD_RT {
+    V2 v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+inline void store2(float* p, V2 v) noexcept RIGD_RT { std::memcpy(p, &v, sizeof v); }
+
+// One coefficient: path 1 is the identity, path 0 a single section (scalar).
+template <bool kPaired>
+void up_single(const float* coef, float* st, const float* in, float* out, std::size_t n) noexcept RIGD_RT {
+    const std::array<float, 1> c{coef[0]};
+    const std::array<float, 1> c2{coef[0] * coef[0]};
+    std::array<float, 1> y{st[1]};
+    float x1 = st[0];
+    std::size_t m = 0;
+    if constexpr (kPaired) {
+        for (; m + 1 < n; m += 2) {
+            float a = in[m];
+            float b = in[m + 1];
+            float u1 = x1;
+            chain_pair(c, c2, y, a, b, u1);
+            out[2 * m] = a;
+            out[2 * m + 1] = in[m];
+            out[2 * m + 2] = b;
+            out[2 * m + 3] = in[m + 1];
+            x1 = in[m + 1];
+        }
+    }
+    for (; m < n; ++m) {
+        float u1 = x1;
+        out[2 * m] = chain_one(c, y, in[m], u1);
+        out[2 * m + 1] = in[m];
+        x1 = in[m];
+    }
+    st[0] = x1;
+    st[1] = y[0];
+}
+
+template <bool kPaired>
+void down_single(const float* coef, float* st, const float* in, float* out, std::size_t n) noexcept RIGD_RT {
+    const std::array<float, 1> c{coef[0]};
+    const std::array<float, 1> c2{coef[0] * coef[0]};
+    std::array<float, 1> y{st[3]};
+    float e1 = st[0];
+    float hold = st[2];
+    std::size_t m = 0;
+    if constexpr (kPaired) {
+        for (; m + 1 < n; m += 2) {
+            float ea = in[2 * m];
+            float eb = in[2 * m + 2];
+            const float e_last = eb;
+            float u1 = e1;
+            chain_pair(c, c2, y, ea, eb, u1);
+            out[m] = 0.5f * (ea + hold);
+            out[m + 1] = 0.5f * (eb + in[2 * m + 1]);
+            hold = in[2 * m + 3];
+            e1 = e_last;
+        }
+    }
+    for (; m < n; ++m) {
+        const float e = in[2 * m];
+        float u1 = e1;
+        out[m] = 0.5f * (chain_one(c, y, e, u1) + hold);
+        hold = in[2 * m + 1];
+        e1 = e;
+    }
+    st[0] = e1; // st[1], path 1's previous input, is unused: path 1 is the identity
+    st[2] = hold;
+    st[3] = y[0];
+}
 
 // Up: both paths take x; out[2m] = A0 x, out[2m + 1] = A1 x (A1 = 1 when
 // N == 1). State: [x1, path 0 outputs..., path 1 outputs...]. Counts are
 // template parameters so the state stays in registers. Paired: n is even.
 template <int N, bool kPaired>
 void up_impl(const float* coef, float* st, const float* in, float* out, std::size_t n) noexcept RIGD_RT {
-    Paths<N> p(coef, st + 1);
-    float x1 = st[0];
-    if constexpr (kPaired) {
-        for (std::size_t m = 0; m + 1 < n; m += 2) {
-            float a0 = in[m];
-            float b0 = in[m + 1];
-            float a1 = a0;
-            float b1 = b0;
-            chain_pair(p.c0, p.c0sq, p.y0, a0, b0, x1);
-            chain_pair(p.c1, p.c1sq, p.y1, a1, b1, x1);
-            out[2 * m] = a0;
-            out[2 * m + 1] = a1;
-            out[2 * m + 2] = b0;
-            out[2 * m + 3] = b1;
-            x1 = in[m + 1];
-        }
+    if constexpr (N == 1) {
+        up_single<kPaired>(coef, st, in, out, n);
     } else {
-        for (std::size_t m = 0; m < n; ++m) {
-            const float x = in[m];
-            out[2 * m] = chain_one(p.c0, p.y0, x, x1);
-            out[2 * m + 1] = chain_one(p.c1, p.y1, x, x1);
-            x1 = x;
+        Lanes<N, 0> p(coef, st + 1);
+        float x1 = st[0];
+        if constexpr (kPaired) {
+            for (std::size_t m = 0; m + 1 < n; m += 2) {
+                V2 a = {in[m], in[m]};
+                V2 b = {in[m + 1], in[m + 1]};
+                p.pair(a, b, V2{x1, x1});
+                store2(out + 2 * m, a);
+                store2(out + 2 * m + 2, b);
+                x1 = in[m + 1];
+            }
+        } else {
+            for (std::size_t m = 0; m < n; ++m) {
+                const float x = in[m];
+                store2(out + 2 * m, p.one(V2{x, x}, V2{x1, x1}));
+                x1 = x;
+            }
         }
+        st[0] = x1;
+        p.store(st + 1);
     }
-    st[0] = x1;
-    p.store(st + 1);
 }
 
 // Down: out[m] = (A0 applied to in[2m] + A1 applied to in[2m - 1]) / 2.
 // State: [even x1, odd x1, held odd sample, path 0 outputs..., path 1
-// outputs...]. Paired: n is even.
+// outputs...]. Lanes: path 1 in lane 0, path 0 in lane 1, so in[2m - 1]
+// and in[2m] load as one pair. Paired: n is even.
 template <int N, bool kPaired>
 void down_impl(const float* coef, float* st, const float* in, float* out, std::size_t n) noexcept RIGD_RT {
-    Paths<N> p(coef, st + 3);
-    float e1 = st[0];
-    float o1 = st[1];
-    float hold = st[2];
-    if constexpr (kPaired) {
-        for (std::size_t m = 0; m + 1 < n; m += 2) {
-            float ea = in[2 * m];
-            float eb = in[2 * m + 2];
-            float oa = hold;
-            float ob = in[2 * m + 1];
-            hold = in[2 * m + 3];
-            const float e_last = eb;
-            const float o_last = ob;
-            chain_pair(p.c0, p.c0sq, p.y0, ea, eb, e1);
-            chain_pair(p.c1, p.c1sq, p.y1, oa, ob, o1);
-            out[m] = 0.5f * (ea + oa);
-            out[m + 1] = 0.5f * (eb + ob);
-            e1 = e_last;
-            o1 = o_last;
-        }
+    if constexpr (N == 1) {
+        down_single<kPaired>(coef, st, in, out, n);
     } else {
-        for (std::size_t m = 0; m < n; ++m) {
-            const float e = in[2 * m];
-            const float o = hold;
-            hold = in[2 * m + 1];
-            const float p0 = chain_one(p.c0, p.y0, e, e1);
-            const float p1 = chain_one(p.c1, p.y1, o, o1);
-            out[m] = 0.5f * (p0 + p1);
-            e1 = e;
-            o1 = o;
+        Lanes<N, 1> p(coef, st + 3);
+        V2 u1 = {st[1], st[0]}; // (odd, even) previous inputs
+        const float hold = st[2];
+        if (n == 0) {
+            return;
         }
+        // in[2m - 1]: the held sample for m = 0, then in the block.
+        V2 ua = {hold, in[0]};
+        if constexpr (kPaired) {
+            for (std::size_t m = 0;;) {
+                V2 ub = load2(in + 2 * m + 1);
+                const V2 next_u1 = ub;
+                p.pair(ua, ub, u1);
+                out[m] = 0.5f * (ua[0] + ua[1]);
+                out[m + 1] = 0.5f * (ub[0] + ub[1]);
+                u1 = next_u1;
+                m += 2;
+                if (m + 1 >= n) {
+                    break;
+                }
+                ua = load2(in + 2 * m - 1);
+            }
+        } else {
+            for (std::size_t m = 0;;) {
+                const V2 y = p.one(ua, u1);
+                out[m] = 0.5f * (y[0] + y[1]);
+                u1 = ua;
+                if (++m == n) {
+                    break;
+                }
+                ua = load2(in + 2 * m - 1);
+            }
+        }
+        st[0] = u1[1];
+        st[1] = u1[0];
+        st[2] = in[2 * n - 1];
+        p.store(st + 3);
     }
-    st[0] = e1;
-    st[1] = o1;
-    st[2] = hold;
-    p.store(st + 3);
 }
 
 template <bool kPaired, std::size_t... I>

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/dsp/envelope_follower.hpp"
+#include "core/dsp/fast_math.hpp"
 #include "core/dsp/linear_smoother.hpp"
 #include "core/rt.hpp"
 #include "core/stage.hpp"
@@ -38,7 +39,7 @@ public:
         const float soft = slope * k * k / (2.0f * knee_db);
         const float hard = slope * over;
         const float twice = 2.0f * over;
-        return twice <= -knee_db ? 0.0f : (twice >= knee_db ? hard : soft);
+        return dsp::select_bits(twice <= -knee_db, 0.0f, dsp::select_bits(twice >= knee_db, hard, soft));
     }
 
 private:

@@ -21,7 +21,7 @@ constexpr std::array kParams{
 template <int Class>
 inline float curve_of(float d, float c, float inv_c) noexcept {
     if constexpr (Class == PowerStage::kClassA) {
-        const float k = d >= 0.0f ? inv_c : 0.8f * inv_c;
+        const float k = inv_c * (d >= 0.0f ? 1.0f : 0.8f); // no multiply in one arm only: it would branch
         return c * dsp::fast_tanh(k * d);
     } else {
         constexpr float dz = Class == PowerStage::kClassAB ? 0.1f : 0.25f;

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numbers>
 #include <vector>
 
@@ -44,6 +45,23 @@ TEST_CASE("fast_tanh: within 1e-4 of std::tanh, odd, bounded by 1") {
     for (double x = 1e-6; x < 0.1; x *= 1.1) {
         CHECK(std::fabs(dsp::fast_tanh(static_cast<float>(x)) / std::tanh(x) - 1.0) < 1e-6);
     }
+}
+
+TEST_CASE("clamp_abs: the float clamp to [-k, k], on the bits") {
+    const float k = 4.9715867f;
+    for (const float x : {0.0f, -0.0f, 1e-30f, -1e-30f, 0.5f, -3.25f, 4.9715862f, -4.9715862f}) {
+        CHECK(dsp::clamp_abs(x, k) == x);
+        CHECK(std::signbit(dsp::clamp_abs(x, k)) == std::signbit(x));
+    }
+    for (const float x : {4.9715871f, 7.0f, 1e30f, std::numeric_limits<float>::infinity()}) {
+        CHECK(dsp::clamp_abs(x, k) == k);
+        CHECK(dsp::clamp_abs(-x, k) == -k);
+    }
+    // NaN is clamped too (its bits sort above infinity's): +-1 out of fast_tanh.
+    CHECK(std::fabs(dsp::clamp_abs(std::numeric_limits<float>::quiet_NaN(), k)) == k);
+    CHECK(std::fabs(dsp::fast_tanh(std::numeric_limits<float>::quiet_NaN())) <= 1.0f);
+    CHECK(dsp::fast_exp2(std::numeric_limits<float>::infinity()) == std::exp2(126.0f));
+    CHECK(dsp::fast_exp2(-std::numeric_limits<float>::infinity()) == std::exp2(-126.0f));
 }
 
 TEST_CASE("fast_sin_2pi: within 5e-6 of std::sin over a whole cycle") {
