@@ -4,6 +4,10 @@
 #include <cstdint>
 #include <cstring>
 
+#if defined(__aarch64__)
+#include "core/nam/simd_neon.hpp"
+#endif
+
 // GCC/Clang vector extensions: one source for AVX-512, AVX2 and the SSE2
 // baseline of a generic build. The width follows the ISA the file is compiled
 // for, so a -march=native build uses 16 lanes and a package build 4 (plus
@@ -62,6 +66,13 @@ inline void store(float* p, VecF v) noexcept { std::memcpy(p, &v, sizeof(v)); }
 // the LSTM recurrence is latency-bound. Beyond |x| = 9, tanh rounds to +-1.
 // NaN comes out NaN.
 [[nodiscard]] inline VecF tanh(VecF x) noexcept {
+#if defined(__aarch64__)
+    // aarch64: the NEON kernels' refactoring of the same fit (simd_neon.hpp),
+    // so that every path on the machine rounds its activations alike.
+    if constexpr (kLanes == 4) {
+        return reinterpret_cast<VecF>(neon::tanh(reinterpret_cast<float32x4_t>(x)));
+    }
+#endif
     VecF c = x < 9.0f ? x : splat(9.0f);
     c = c > -9.0f ? c : splat(-9.0f);
     const VecF y = c * c;
