@@ -251,6 +251,13 @@ struct BiasInit { // the row's bias
         const float32x4_t b = vld1q_dup_f32(bias + r);
         unroll<V>([&](auto v) noexcept RIGD_NEON_INLINE { acc[v] = b; });
     }
+    // Tiles of whole quads of rows (r0 a multiple of 4): one load per four
+    // biases, then a lane broadcast per row.
+    template <int V, int kR>
+    RIGD_NEON_INLINE_FN void row_in_quad(int r0, Int<kR>, float32x4_t (&acc)[V]) const noexcept {
+        const float32x4_t b = vdupq_laneq_f32(vld1q_f32(bias + r0 + kR / 4 * 4), kR % 4);
+        unroll<V>([&](auto v) noexcept RIGD_NEON_INLINE { acc[v] = b; });
+    }
 };
 
 // Tile epilogues: what happens to a row's V result vectors.
@@ -290,7 +297,13 @@ RIGD_NEON_INLINE_FN inline void tile(const float* wp, const Src& src_ref, int r0
     const Init init = init_ref;
     const Epi epi = epi_ref;
     float32x4_t acc[R][V];
-    unroll<R>([&](auto r) noexcept RIGD_NEON_INLINE { init.template row<V>(r0 + r, t0, acc[r]); });
+    unroll<R>([&](auto r) noexcept RIGD_NEON_INLINE {
+        if constexpr (R % 4 == 0 && std::is_same_v<Init, BiasInit>) {
+            init.template row_in_quad<V>(r0, r, acc[r]);
+        } else {
+            init.template row<V>(r0 + r, t0, acc[r]);
+        }
+    });
     src.template each<V>(t0, [&](const float32x4_t(&x)[V]) noexcept RIGD_NEON_INLINE {
         float32x4_t w[kW];
         unroll<kW>([&](auto q) noexcept RIGD_NEON_INLINE { w[q] = vld1q_f32(wp + 4 * q); });
