@@ -1,7 +1,9 @@
 // aarch64 NEON kernels for the A1 WaveNet and the LSTM (built only for
-// aarch64; nam_kernel_dispatch.cpp picks this table there). Layouts these
-// kernels have no fixed-size instance for, and the general (0.6/0.7)
-// WaveNet, run the vector-extension kernels of nam_kernels.cpp.
+// aarch64; nam_kernel_dispatch.cpp picks this table there). Every Tanh,
+// non-gated A1 layer array runs here (fixed sizes for K = 3 and the usual
+// channel counts, runtime sizes otherwise, the same sums either way); gated
+// or other activations, LSTM sizes without a fixed instance and the general
+// (0.6/0.7) WaveNet run the vector-extension kernels of nam_kernels.cpp.
 //
 // WaveNet products: time is the vector axis, as in nam_kernels.cpp, but a
 // register tile holds up to 8 output channels x 3 vectors of frames (24 of
