@@ -17,6 +17,11 @@ namespace isa_avx512 {
 const NamKernelTable& kernels_for_this_isa();
 }
 #endif
+#if defined(RIGD_NAM_NEON)
+namespace isa_neon {
+const NamKernelTable& kernels_for_this_isa();
+}
+#endif
 
 const NamKernelTable& kernel_table() {
     static const NamKernelTable& table = []() -> const NamKernelTable& {
@@ -35,6 +40,14 @@ const NamKernelTable& kernel_table() {
         }
         if (avx2) {
             return isa_avx2::kernels_for_this_isa();
+        }
+#endif
+#if defined(RIGD_NAM_NEON)
+        // aarch64: the NEON kernels; RIGD_NAM_ISA=baseline keeps the generic
+        // ones (for comparisons).
+        const char* neon_env = std::getenv("RIGD_NAM_ISA");
+        if (neon_env == nullptr || std::string_view(neon_env) != "baseline") {
+            return isa_neon::kernels_for_this_isa();
         }
 #endif
         return isa_default::kernels_for_this_isa();

@@ -21,6 +21,7 @@ struct WaveNetLayerView {
     const float* conv_b = nullptr; // g*C
     const float* mix_w = nullptr;  // C x C
     const float* mix_b = nullptr;  // C
+    const float* packed = nullptr; // conv then 1x1 in the kernel set's own layout (wavenet_pack), or null
 };
 
 struct WaveNetArrayView {
@@ -36,6 +37,7 @@ struct WaveNetArrayView {
     const float* head_b = nullptr;      // head_size
     WaveNetLayerView* layers = nullptr;
     int layer_count = 0;
+    const float* packed = nullptr; // rechannel then head in the kernel set's own layout, or null
 };
 
 struct WaveNetScratch {
@@ -113,6 +115,11 @@ struct NamKernelTable {
     WaveNetArrayKernel (*wavenet)(const WaveNetArrayView& array, bool allow_fixed, bool& fixed) = nullptr;
     LstmKernel (*lstm)(int hidden, int layers, bool allow_fixed, bool& fixed) = nullptr;
     GeneralWaveNetKernels general;
+    // Optional (null: the kernels read the row-major weights above). Returns
+    // the floats an array's weights take in this kernel set's own layout;
+    // with dst, writes them there and points the views' `packed` at them.
+    // Called off the RT thread, before `wavenet`.
+    std::size_t (*wavenet_pack)(WaveNetArrayView& array, float* dst) = nullptr;
 };
 
 // The best kernel set for this CPU (off the RT thread; cached). In a

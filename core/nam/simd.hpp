@@ -7,6 +7,9 @@
 #if defined(__SSE2__)
 #include <immintrin.h>
 #endif
+#if defined(__aarch64__)
+#include "core/nam/simd_neon.hpp"
+#endif
 
 // GCC/Clang vector extensions: one source for AVX-512, AVX2 and the SSE2
 // baseline of a generic build. The width follows the ISA the file is compiled
@@ -91,9 +94,17 @@ inline void store(float* p, VecF v) noexcept { std::memcpy(p, &v, sizeof(v)); }
 // (test_nam_math "simd tanh"). The golden tests need 1e-5 end to end, which
 // NAM's coarse "fast tanh" misses. Estrin evaluation keeps the dependency chain short:
 // the LSTM recurrence is latency-bound. Beyond |x| = 9, tanh rounds to +-1.
-// NaN gives 1 (the clamp picks its limit; so did the compare-and-select it
-// replaced).
+// NaN gives 1 here (the clamp picks its limit; so did the compare-and-select
+// it replaced) and NaN on aarch64 (simd_neon.hpp); the stages sanitise
+// their input, so no NaN reaches a model in the chain.
 [[nodiscard]] inline VecF tanh(VecF x) noexcept {
+#if defined(__aarch64__)
+    // aarch64: the NEON kernels' refactoring of the same fit (simd_neon.hpp),
+    // so that every path on the machine rounds its activations alike.
+    if constexpr (kLanes == 4) {
+        return reinterpret_cast<VecF>(neon::tanh(reinterpret_cast<float32x4_t>(x)));
+    }
+#endif
     const VecF c = max_or_lim(min_or_lim(x, splat(9.0f)), splat(-9.0f));
     const VecF y = c * c;
     const VecF y2 = y * y;

@@ -107,6 +107,10 @@ WaveNetModel::WaveNetModel(const WaveNetConfig& config, const std::vector<float>
         arr.view.head_b = arr.head_b.data();
         arr.view.layers = arr.layers.data();
         arr.view.layer_count = static_cast<int>(arr.layers.size());
+        if (kernels.wavenet_pack != nullptr) {
+            arr.packed.assign(kernels.wavenet_pack(arr.view, nullptr), 0.0f);
+            kernels.wavenet_pack(arr.view, arr.packed.data());
+        }
         bool fixed = false;
         arr.kernel = kernels.wavenet(arr.view, options.allow_fixed_kernels, fixed);
         kernel_name_ += ' ';

@@ -52,6 +52,7 @@ private:
         std::vector<float> rechannel_w;
         std::vector<float> head_w;
         std::vector<float> head_b;
+        std::vector<float> packed; // the kernel set's own weight layout, if it has one
         WaveNetArrayView view;
         WaveNetArrayKernel kernel = nullptr;
     };

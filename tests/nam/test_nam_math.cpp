@@ -86,3 +86,42 @@ TEST_CASE("simd sigmoid is accurate") {
     }
     CHECK(max_abs <= 3e-7);
 }
+
+#if defined(RIGD_NAM_NEON)
+#include "core/nam/simd_neon.hpp"
+
+TEST_CASE("neon tanh is as accurate as simd tanh") {
+    // The NEON kernels' refactored form of the same fit: same bound.
+    double max_abs = 0.0;
+    double max_rel = 0.0;
+    float lanes[4];
+    float out[4];
+    for (float x = -30.0f; x < 30.0f;) {
+        for (float& lane : lanes) {
+            lane = x;
+            x += std::max(1e-6f, std::fabs(x) * 3e-5f);
+        }
+        vst1q_f32(out, neon::tanh(vld1q_f32(lanes)));
+        for (int i = 0; i < 4; ++i) {
+            const double ref = std::tanh(static_cast<double>(lanes[i]));
+            const double err = std::fabs(static_cast<double>(out[i]) - ref);
+            max_abs = std::max(max_abs, err);
+            if (ref != 0.0) {
+                max_rel = std::max(max_rel, err / std::fabs(ref));
+            }
+        }
+    }
+    CHECK(max_abs <= 4e-7);
+    CHECK(max_rel <= 4e-7);
+    MESSAGE("neon tanh: max abs " << max_abs << ", max rel " << max_rel);
+
+    vst1q_f32(out, neon::tanh(vdupq_n_f32(0.0f)));
+    CHECK(out[0] == 0.0f);
+    vst1q_f32(out, neon::tanh(vdupq_n_f32(1e4f)));
+    CHECK(out[0] == doctest::Approx(1.0).epsilon(1e-7));
+    vst1q_f32(out, neon::tanh(vdupq_n_f32(-std::numeric_limits<float>::infinity())));
+    CHECK(out[0] == doctest::Approx(-1.0).epsilon(1e-7));
+    vst1q_f32(out, neon::tanh(vdupq_n_f32(std::numeric_limits<float>::quiet_NaN())));
+    CHECK(std::isnan(out[0]));
+}
+#endif
