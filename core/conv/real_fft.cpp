@@ -4,6 +4,7 @@
 
 #include <fftw3.h>
 
+#include <atomic>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -54,6 +55,15 @@ void RealFft::release() noexcept {
     size_ = 0;
 }
 
+namespace {
+std::atomic<RealFft::Effort>& effort_limit() {
+    static std::atomic<RealFft::Effort> limit{RealFft::Effort::measure};
+    return limit;
+}
+} // namespace
+
+void RealFft::limit_effort(Effort max) noexcept { effort_limit().store(max, std::memory_order_relaxed); }
+
 void RealFft::prepare(std::size_t size, Effort effort) {
     if (size < 2 || (size & (size - 1)) != 0) {
         throw std::invalid_argument("RealFft: size " + std::to_string(size) + " is not a power of two >= 2");
@@ -65,6 +75,9 @@ void RealFft::prepare(std::size_t size, Effort effort) {
     AlignedBuffer spectrum(2 * stride_for(size));
     float* re = spectrum.data();
     float* im = re + stride_for(size);
+    if (effort_limit().load(std::memory_order_relaxed) == Effort::estimate) {
+        effort = Effort::estimate;
+    }
     const unsigned flags = effort == Effort::measure ? FFTW_MEASURE : FFTW_ESTIMATE;
     fftw_iodim dim{static_cast<int>(size), 1, 1};
 

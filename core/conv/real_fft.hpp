@@ -50,6 +50,11 @@ public:
     // the convolver's sizes at start-up on a non-RT thread, and keep the
     // result across runs as FFTW wisdom. All three are off the RT thread.
     static void prewarm(std::size_t max_size = 16384);
+    // Caps the effort of every later prepare() in this process. Under an
+    // emulator (the arm64 test run under qemu) FFTW_MEASURE times its
+    // candidates at soft-float speed, minutes per size: the tests cap it at
+    // estimate there (tests/support/doctest_main.cpp). Any thread.
+    static void limit_effort(Effort max) noexcept;
     [[nodiscard]] static bool load_wisdom(const std::filesystem::path& file);
     [[nodiscard]] static bool save_wisdom(const std::filesystem::path& file);
 
