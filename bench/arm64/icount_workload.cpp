@@ -19,6 +19,7 @@
 #include "control/preset_file.hpp"
 #include "control/rig_controller.hpp"
 #include "core/amplifier_chain.hpp"
+#include "reference_chain.hpp"
 #include "core/conv/cab_stage.hpp"
 #include "core/conv/real_fft.hpp"
 #include "core/engine.hpp"
@@ -54,41 +55,6 @@ std::vector<float> source_block(std::size_t block) {
         x[i] = static_cast<float>(0.3 * std::sin(2 * M_PI * 110 * t) + 0.1 * std::sin(2 * M_PI * 330.3 * t));
     }
     return x;
-}
-
-// The reference amp simulator's chain (bench/chain): filters, gate, comp,
-// pre, tone, power, level.
-// only >= 0: just that stage of the chain (its index), for a breakdown.
-std::unique_ptr<AmplifierChain> reference_chain(int oversample, int only = -1) {
-    using P = std::vector<std::pair<std::string, float>>;
-    const std::vector<std::pair<std::string, P>> stages{
-        {"filter", {{"mode", 0}, {"cutoff_hz", 100}, {"order", 2}}},
-        {"filter", {{"mode", 1}, {"cutoff_hz", 8000}, {"order", 2}}},
-        {"gate", {{"threshold_db", -40}}},
-        {"comp", {{"attack_ms", 2}, {"release_ms", 100}, {"threshold_db", -15}, {"ratio", 3}, {"makeup_db", 3}}},
-        {"pre", {{"gain", 6}, {"clipper", 0}}},
-        {"tone", {{"model", 1}, {"bass", 0.6f}, {"mid", 0.7f}, {"treble", 0.6f}, {"presence", 0.5f}}},
-        {"power", {{"drive", 0.5f}, {"class", 1}, {"sag", 0.3f}, {"sag_release_ms", 120}}},
-        {"level", {}},
-    };
-    rigd::core::StageFactory factory;
-    rigd::core::register_basic_stages(factory);
-    const ProcessSpec spec{kRate, kFrames, oversample};
-    auto chain = std::make_unique<AmplifierChain>();
-    chain->prepare(spec);
-    int index = -1;
-    for (const auto& [type, params] : stages) {
-        if (++index != only && only >= 0) {
-            continue;
-        }
-        auto s = factory.create(type);
-        for (const auto& [name, value] : params) {
-            s->set_param(s->find_param(name), value);
-        }
-        s->prepare(spec);
-        chain->append(std::move(s));
-    }
-    return chain;
 }
 
 // A cabinet-like IR made here (nothing to ship): white noise under an
@@ -150,14 +116,14 @@ int main(int argc, char** argv) try {
             checksum += out[kFrames - 1];
         }
     } else if (kind == "chain") {
-        auto chain = reference_chain(std::atoi(argv[2]));
+        auto chain = rigd::bench::reference_chain(ProcessSpec{kRate, kFrames, std::atoi(argv[2])});
         for (long b = 0; b < blocks; ++b) {
             out = inputs[static_cast<std::size_t>(b) % 8];
             chain->process_block(out);
             checksum += out[kFrames - 1];
         }
     } else if (kind.starts_with("stage")) {
-        auto chain = reference_chain(std::atoi(argv[2]), std::atoi(kind.c_str() + 5));
+        auto chain = rigd::bench::reference_chain(ProcessSpec{kRate, kFrames, std::atoi(argv[2])}, std::atoi(kind.c_str() + 5));
         for (long b = 0; b < blocks; ++b) {
             out = inputs[static_cast<std::size_t>(b) % 8];
             chain->process_block(out);

@@ -7,6 +7,7 @@
 #include "core/amplifier_chain.hpp"
 #include "core/denormals.hpp"
 #include "core/stage_factory.hpp"
+#include "reference_chain.hpp"
 
 #include <benchmark/benchmark.h>
 
@@ -21,37 +22,12 @@ namespace {
 
 using rigd::core::AmplifierChain;
 using rigd::core::ProcessSpec;
-using rigd::core::StageFactory;
 
 constexpr std::size_t kFrames = 128;
 constexpr double kRate = 48000.0;
 
 std::unique_ptr<AmplifierChain> reference_chain(int oversample) {
-    using P = std::vector<std::pair<std::string, float>>;
-    const std::vector<std::pair<std::string, P>> stages{
-        {"filter", {{"mode", 0}, {"cutoff_hz", 100}, {"order", 2}}},
-        {"filter", {{"mode", 1}, {"cutoff_hz", 8000}, {"order", 2}}},
-        {"gate", {{"threshold_db", -40}}},
-        {"comp", {{"attack_ms", 2}, {"release_ms", 100}, {"threshold_db", -15}, {"ratio", 3}, {"makeup_db", 3}}},
-        {"pre", {{"gain", 6}, {"clipper", 0}}},
-        {"tone", {{"model", 1}, {"bass", 0.6f}, {"mid", 0.7f}, {"treble", 0.6f}, {"presence", 0.5f}}},
-        {"power", {{"drive", 0.5f}, {"class", 1}, {"sag", 0.3f}, {"sag_release_ms", 120}}},
-        {"level", {}},
-    };
-    StageFactory factory;
-    rigd::core::register_basic_stages(factory);
-    const ProcessSpec spec{kRate, kFrames, oversample};
-    auto chain = std::make_unique<AmplifierChain>();
-    chain->prepare(spec);
-    for (const auto& [type, params] : stages) {
-        auto s = factory.create(type);
-        for (const auto& [name, value] : params) {
-            s->set_param(s->find_param(name), value);
-        }
-        s->prepare(spec);
-        chain->append(std::move(s));
-    }
-    return chain;
+    return rigd::bench::reference_chain(ProcessSpec{kRate, kFrames, oversample});
 }
 
 std::vector<float> guitar_block_source() {
