@@ -8,7 +8,10 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 using namespace rigd::test;
@@ -120,7 +123,25 @@ TEST_CASE("issue 11: a 0.7 SlimmableContainer loaded over OSC by name plays like
                               std::to_string(kFrames + 8192)},
                              log, jack.env());
         });
-        std::this_thread::sleep_for(700ms);
+        // Switch relative to the start of playback, not of the player: the
+        // player starts much later under the sanitizers. It plays once it has
+        // connected to rigd:in (jack_lsp -c lists the connection).
+        const auto connect_deadline =
+            std::chrono::steady_clock::now() + std::chrono::duration<double>(10.0 * timing_scale());
+        bool playing = false;
+        while (!playing && std::chrono::steady_clock::now() < connect_deadline) {
+            const auto lsp_log = dir.path() / "jack_lsp.log";
+            if (run_command({"jack_lsp", "-s", jack.name(), "-c", "rigd:in"}, lsp_log, jack.env()) == 0) {
+                std::ifstream lsp(lsp_log);
+                const std::string ports((std::istreambuf_iterator<char>(lsp)), std::istreambuf_iterator<char>());
+                playing = ports.find("rigd-jack-io:") != std::string::npos;
+            }
+            if (!playing) {
+                std::this_thread::sleep_for(10ms);
+            }
+        }
+        REQUIRE(playing);
+        std::this_thread::sleep_for(400ms);
         osc.send_float("/rig/stage/amp/size", 0.5f);
         std::this_thread::sleep_for(550ms);
         osc.send_float("/rig/stage/amp/size", 1.0f);
